@@ -1,0 +1,157 @@
+// compat/frames.hpp: version-neutral access to the frames of the running interpreter.
+//
+// `IFrame` is what the interpreter walks: a _PyInterpreterFrame on 3.11+ (no Python object), a
+// PyFrameObject on 3.10. Every function here has the same meaning and the same ownership on every
+// version; the #if lives inside. None of them allocates or raises unless it says so. All must be
+// called with the GIL held.
+#pragma once
+
+#include "compat/python.hpp"
+#include "refs.hpp"
+
+namespace fs::compat {
+
+#if FS_HAS_INTERPRETER_FRAME
+using IFrame = _PyInterpreterFrame;
+#else
+using IFrame = PyFrameObject;
+#endif
+
+// `f` itself or the nearest frame behind it that CPython shows to Python code. 3.11+ keeps
+// frames on the chain that are not shown: frames still running their prologue (before RESUME,
+// "incomplete") and, from 3.12, shim frames that mark a C call into the interpreter. sys._getframe,
+// f_back and tracebacks skip them; so do we.
+inline IFrame* first_visible(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    while (f != nullptr && _PyFrame_IsIncomplete(f)) {
+        f = f->previous;
+    }
+#endif
+    return f;
+}
+
+// The innermost visible frame of a thread, or nullptr when it runs no Python code.
+inline IFrame* thread_top(PyThreadState* ts) noexcept {
+#if FS_HAS_CFRAME_CURRENT_FRAME
+    return ts->cframe != nullptr ? first_visible(ts->cframe->current_frame) : nullptr;
+#elif FS_HAS_INTERPRETER_FRAME
+    return first_visible(ts->current_frame);
+#else
+    return ts->frame;
+#endif
+}
+
+// The frame object of `f` if it exists already (borrowed), else nullptr. Never creates one.
+// A finished frame whose frame object outlived it (3.11+) has moved into that object
+// (FRAME_OWNED_BY_FRAME_OBJECT); its own frame_obj field is not reliable then (3.11 clears it
+// before the move), but the object is the one that contains it.
+inline PyFrameObject* existing_object(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    if (f->owner == FRAME_OWNED_BY_FRAME_OBJECT) {
+        auto* data = reinterpret_cast<char*>(f);
+        return reinterpret_cast<PyFrameObject*>(data - offsetof(PyFrameObject, _f_frame_data));
+    }
+    return f->frame_obj;
+#else
+    return f;
+#endif
+}
+
+// The frame that `f` returns to, as `frame.f_back` would give it (without creating it).
+// A finished frame keeps its caller as frame_obj->f_back; a running one follows `previous`.
+inline IFrame* back(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    PyFrameObject* fo = existing_object(f);
+    if (fo != nullptr && fo->f_back != nullptr) {
+        return fo->f_back->f_frame;
+    }
+    return first_visible(f->previous);
+#else
+    return f->f_back;
+#endif
+}
+
+// The walkable frame behind a frame object.
+inline IFrame* of_object(PyFrameObject* fo) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    return fo->f_frame;
+#else
+    return fo;
+#endif
+}
+
+// The code object `f` runs (borrowed; the frame holds a strong reference).
+inline PyCodeObject* code(IFrame* f) noexcept {
+#if FS_HAS_FRAME_EXECUTABLE
+    return _PyFrame_GetCode(f);
+#else
+    return f->f_code;
+#endif
+}
+
+// The globals dict of `f` (borrowed).
+inline PyObject* globals(IFrame* f) noexcept {
+    return f->f_globals;
+}
+
+// The line `f` is at, as `frame.f_lineno` gives it; -1 when the current instruction has none.
+// Where a frame object exists it may carry a line set by tracing or a jump, so it decides.
+inline int lineno(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    if (PyFrameObject* fo = existing_object(f)) {
+        return PyFrame_GetLineNumber(fo);
+    }
+#if FS_HAS_UNSTABLE_FRAME_API
+    return PyUnstable_InterpreterFrame_GetLine(f);
+#else
+    return PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) * int(sizeof(_Py_CODEUNIT)));
+#endif
+#else
+    return PyFrame_GetLineNumber(f);
+#endif
+}
+
+// The offset of the frame's current instruction in its code, in code units (f_lasti / 2 on
+// 3.11+, f_lasti on 3.10). Together with the code object it fixes the line, unless
+// line_set_on_object() says the frame object carries a line of its own.
+inline int instruction_offset(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    return _PyInterpreterFrame_LASTI(f);
+#else
+    return f->f_lasti;
+#endif
+}
+
+// Whether the frame's line comes from its frame object rather than from its instruction: a line
+// event of a trace function, or an f_lineno jump, stores one there (PyFrame_GetLineNumber).
+inline bool line_set_on_object(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    PyFrameObject* fo = existing_object(f);
+    return fo != nullptr && fo->f_lineno != 0;
+#else
+    return f->f_trace != nullptr;
+#endif
+}
+
+// The name tracebacks show for a code object: its qualified name where the version has one.
+inline PyObject* function_name(PyCodeObject* co) noexcept {
+#if FS_HAS_CO_QUALNAME
+    return co->co_qualname;
+#else
+    return co->co_name;
+#endif
+}
+
+// The thread states of an interpreter. With the GIL held, the list and every other thread's
+// frames stay as they are while we read them.
+inline PyThreadState* first_thread(PyInterpreterState* interp) noexcept {
+    return PyInterpreterState_ThreadHead(interp);
+}
+inline PyThreadState* next_thread(PyThreadState* ts) noexcept {
+    return PyThreadState_Next(ts);
+}
+inline unsigned long thread_id(PyThreadState* ts) noexcept {
+    return ts->thread_id;
+}
+
+}  // namespace fs::compat

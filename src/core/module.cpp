@@ -1,0 +1,40 @@
+// module.cpp: the framescope._core extension module.
+//
+// nanobind defines the module and binds what is not on a hot path. The walking functions are
+// raw METH_FASTCALL functions (walk/walk.cpp): their whole cost is a few dozen nanoseconds, and
+// nanobind's dispatch would add about as much again (the benchmark prints both).
+#include "compat/python.hpp"
+#include "walk/frame_info.hpp"
+#include "walk/walk.hpp"
+
+#include <nanobind/nanobind.h>
+
+namespace nb = nanobind;
+
+NB_MODULE(_core, m) {
+    m.doc() = "framescope's C++ core. Use the framescope package, not this module.";
+    if (PyModule_AddFunctions(m.ptr(), fs::walk::methods()) < 0 ||
+        fs::walk::add_frame_info_type(m.ptr()) < 0) {
+        throw nb::python_error();
+    }
+
+    // getframe() bound through nanobind instead of as a raw function, for the benchmark's
+    // "Bindings" row: the reason the hot functions are not bound this way.
+    m.def(
+        "_getframe_nanobind",
+        [](Py_ssize_t depth) -> nb::object {
+            PyObject* frame = fs::walk::getframe(depth);
+            if (frame == nullptr) {
+                throw nb::python_error();
+            }
+            return nb::steal(frame);
+        },
+        nb::arg("depth") = 0);
+
+    nb::dict caps;
+    caps["interpreter_frame"] = bool(FS_HAS_INTERPRETER_FRAME);
+    caps["co_qualname"] = bool(FS_HAS_CO_QUALNAME);
+    caps["frame_executable"] = bool(FS_HAS_FRAME_EXECUTABLE);
+    m.attr("CAPABILITIES") = caps;
+    m.attr("BUILT_FOR") = nb::str(PY_VERSION);
+}

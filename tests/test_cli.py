@@ -1,0 +1,30 @@
+"""The command line: `framescope`, `python -m framescope`, and `framescope demo`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "framescope", *args], capture_output=True,
+                          text=True, timeout=120, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+
+
+def test_demo_runs_and_shows_the_stack():
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "Pipeline.tax" in proc.stdout and "Pipeline.price" in proc.stdout
+    assert "x slower" in proc.stdout
+    assert "\033[" not in proc.stdout  # no colour when not on a terminal
+
+
+def test_help_and_no_command():
+    proc = run("--help")
+    assert proc.returncode == 0 and "demo" in proc.stdout
+    proc = run()
+    assert proc.returncode == 2 and "usage: framescope" in proc.stderr
+    proc = run("nonsense")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("framescope ")

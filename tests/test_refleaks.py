@@ -1,0 +1,97 @@
+"""Reference leaks: every public function, called many times, leaves sys.gettotalrefcount() flat.
+
+Needs a debug build of CPython (sys.gettotalrefcount). The test command runs the suite on the
+3.14 debug build with FRAMESCOPE_REQUIRE_DEBUG=1, where a missing debug build is a failure.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+
+import pytest
+
+import framescope
+
+requires_debug = pytest.mark.skipif(
+    not hasattr(sys, "gettotalrefcount") and not os.environ.get("FRAMESCOPE_REQUIRE_DEBUG"),
+    reason="needs a debug build of CPython (sys.gettotalrefcount)",
+)
+
+
+def leaked_per_call(fn, calls: int = 2000, rounds: int = 4) -> float:
+    """The smallest refcount growth per call over several rounds (a real leak grows every
+    round; noise does not)."""
+    assert hasattr(sys, "gettotalrefcount"), "FRAMESCOPE_REQUIRE_DEBUG is set: not a debug build"
+    for _ in range(200):
+        fn()
+    deltas = []
+    for _ in range(rounds):
+        gc.collect()
+        before = sys.gettotalrefcount()
+        for _ in range(calls):
+            fn()
+        gc.collect()
+        deltas.append(sys.gettotalrefcount() - before)
+    return min(deltas) / calls
+
+
+def _raises(fn, exc):
+    def call():
+        try:
+            fn()
+        except exc:
+            pass
+        else:
+            raise AssertionError(f"{fn} did not raise {exc}")
+    return call
+
+
+def _gen():
+    yield 1
+
+
+def _chain(n, fn):
+    return fn() if n == 0 else _chain(n - 1, fn)
+
+
+CASES = {
+    "getframe": lambda: framescope.getframe(1),
+    "getframe-fresh": lambda: _chain(5, lambda: framescope.getframe(4)),
+    "getframe-too-deep": _raises(lambda: framescope.getframe(10**6), ValueError),
+    "getframe-negative": _raises(lambda: framescope.getframe(-1), ValueError),
+    "getframe-type": _raises(lambda: framescope.getframe("x"), TypeError),
+    "getframe-kw": _raises(lambda: framescope.getframe(nope=1), TypeError),
+    "stack": lambda: framescope.stack(),
+    "stack-start-limit": lambda: framescope.stack(1, limit=3),
+    "stack-frame": lambda: framescope.stack(sys._getframe()),
+    "stack-bad-start": _raises(lambda: framescope.stack("x"), TypeError),
+    "stack-bad-limit": _raises(lambda: framescope.stack(limit=-1), ValueError),
+    "stack-too-deep": _raises(lambda: framescope.stack(10**6), ValueError),
+    "frames": lambda: framescope.frames(),
+    "frames-start": lambda: _chain(4, lambda: framescope.frames(2, limit=2)),
+    "frames-bad": _raises(lambda: framescope.frames(1.5), TypeError),
+    "threads": lambda: framescope.threads(),
+    "frame_of": lambda: framescope.frame_of(_gen()),
+    "frame_of-bad": _raises(lambda: framescope.frame_of(1), TypeError),
+}
+
+
+@requires_debug
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_reference_leak(name):
+    assert leaked_per_call(CASES[name]) < 0.05
+
+
+@requires_debug
+def test_no_reference_leak_with_another_thread():
+    stop = threading.Event()
+    t = threading.Thread(target=lambda: _chain(20, lambda: stop.wait(60)))
+    t.start()
+    try:
+        assert leaked_per_call(framescope.threads, calls=500) < 0.05
+    finally:
+        stop.set()
+        t.join()

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Build framescope for every supported interpreter and run the test suite or the benchmark.
+
+    tools/matrix.py test [--only NAME ...]     the whole suite on every row, then one table
+    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py on every row
+    tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
+
+Rows come from pyenv (3.10, 3.11, 3.12, 3.13.0) and from the Debian unstable root that
+tools/sid-root prepares (3.13, 3.14, 3.14 debug, 3.15). The ASan+UBSan row is 3.12 built with
+sanitizers; the reference-leak check runs on the 3.14 debug row. A row whose interpreter cannot be
+found or prepared fails the run: no supported interpreter is ever skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+TREE = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("FRAMESCOPE_CACHE") or
+             Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framescope")
+RESULTS = TREE / "build" / "results"
+TOOLS = ["scikit-build-core>=0.10", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    name: str  # as the table shows it
+    source: str  # "pyenv" or "sid"
+    python: str  # pyenv: version prefix; sid: the executable's name in the root
+    sanitize: bool = False
+    debug: bool = False  # the row must be a Py_DEBUG build (the leak check runs there)
+
+
+ROWS = [
+    Row("3.10", "pyenv", "3.10."),
+    Row("3.11", "pyenv", "3.11."),
+    Row("3.12", "pyenv", "3.12."),
+    Row("3.13.0", "pyenv", "3.13.0"),
+    Row("3.13", "sid", "python3.13"),
+    Row("3.14", "sid", "python3.14"),
+    Row("3.14d", "sid", "python3.14d", debug=True),
+    Row("3.15", "sid", "python3.15"),
+    Row("3.12+asan", "pyenv", "3.12.", sanitize=True),
+]
+
+
+def log(msg: str) -> None:
+    print(f"[matrix] {msg}", file=sys.stderr, flush=True)
+
+
+def pyenv_python(prefix: str) -> Path | None:
+    root = os.environ.get("PYENV_ROOT")
+    if not root:
+        try:
+            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            root = str(Path.home() / ".pyenv")
+    versions = Path(root) / "versions"
+    found = []
+    for d in versions.glob(f"{prefix}*") if versions.is_dir() else []:
+        rest = d.name[len(prefix):]
+        if (d / "bin" / "python").exists() and (rest == "" or rest.isdigit()):
+            found.append(d)
+    if not found:
+        return None
+    best = max(found, key=lambda d: tuple(int(p) for p in d.name.split(".")))
+    return best / "bin" / "python"
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, **kw)
+
+
+def sanitizer_env() -> dict[str, str]:
+    libs = []
+    for lib in ("libasan.so", "libubsan.so"):
+        path = subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True,
+                              text=True).stdout.strip()
+        if not os.path.isabs(path):
+            raise RuntimeError(f"g++ has no {lib}: install the compiler's sanitizer runtimes")
+        libs.append(path)
+    return {
+        "LD_PRELOAD": " ".join(libs),
+        # CPython's own allocations are not ours to account for; memory errors still abort.
+        "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+    }
+
+
+def prepare(name: str, python: str, sanitize: bool) -> Path:
+    """A venv for the row with the build tools and framescope (with test helpers) installed."""
+    venv = CACHE / "venvs" / name
+    vpy = venv / "bin" / "python"
+    if not vpy.exists():
+        log(f"{name}: creating {venv}")
+        shutil.rmtree(venv, ignore_errors=True)
+        run([python, "-m", "venv", str(venv)], check=True)
+    stamp = venv / ".framescope-tools"
+    if not stamp.exists() or stamp.read_text() != "\n".join(TOOLS):
+        log(f"{name}: installing {' '.join(TOOLS)}")
+        run([str(vpy), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+        run([str(vpy), "-m", "pip", "install", "-q", *TOOLS], check=True)
+        stamp.write_text("\n".join(TOOLS))
+    log(f"{name}: building framescope")
+    env = dict(os.environ, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+    cmd = [str(vpy), "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall",
+           "--no-deps", "-C", f"build-dir=build/{name}",
+           "-C", "cmake.define.FRAMESCOPE_TESTING=ON"]
+    if sanitize:
+        cmd += ["-C", "cmake.define.FRAMESCOPE_SANITIZE=ON",
+                "-C", "cmake.build-type=RelWithDebInfo"]
+    run(cmd + ["."], check=True, cwd=TREE, env=env)
+    return vpy
+
+
+def junit_counts(path: Path) -> dict[str, int]:
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return {"passed": total - failed - skipped, "failed": failed, "skipped": skipped}
+
+
+def run_row(args: argparse.Namespace) -> int:
+    """One row, in this environment. Writes build/results/NAME.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{args.name}.json"
+    result = {"name": args.name, "version": "?", "passed": 0, "failed": 0, "skipped": 0,
+              "error": None}
+    try:
+        vpy = prepare(args.name, args.python, args.sanitize)
+        result["version"] = subprocess.run(
+            [str(vpy), "-c", "import sys; print(sys.version.split()[0] + "
+             "('-debug' if hasattr(sys, 'gettotalrefcount') else ''))"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        env = dict(os.environ)
+        env["FRAMESCOPE_ROW"] = args.name
+        if args.debug:
+            env["FRAMESCOPE_REQUIRE_DEBUG"] = "1"
+        if args.sanitize:
+            env.update(sanitizer_env())
+        if args.mode == "bench":
+            code = run([str(vpy), str(TREE / "bench" / "bench_walk.py"), "--row", args.name],
+                       env=env).returncode
+            result["error"] = None if code == 0 else f"benchmark exited with {code}"
+        else:
+            xml = RESULTS / f"{args.name}.xml"
+            xml.unlink(missing_ok=True)
+            code = run([str(vpy), "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                        f"--junitxml={xml}", "-o", f"junit_suite_name={args.name}",
+                        str(TREE / "tests")], env=env, cwd=TREE / "build").returncode
+            if xml.exists():
+                result.update(junit_counts(xml))
+            if code not in (0, 1) or not xml.exists():
+                result["error"] = f"pytest exited with {code}"
+            elif result["passed"] + result["failed"] == 0:
+                result["error"] = "no test ran"
+    except (OSError, subprocess.CalledProcessError, RuntimeError) as exc:
+        result["error"] = f"could not prepare: {exc}"
+    out.write_text(json.dumps(result))
+    return 0 if result["error"] is None and result["failed"] == 0 else 1
+
+
+def launch(row: Row, mode: str) -> dict:
+    """Runs one row (inside the Debian root for sid rows) and reads back its result."""
+    out = RESULTS / f"{row.name}.json"
+    out.unlink(missing_ok=True)
+    flags = ["--mode", mode] + (["--sanitize"] if row.sanitize else []) + \
+        (["--debug"] if row.debug else [])
+    started = time.monotonic()
+    if row.source == "pyenv":
+        exe = pyenv_python(row.python)
+        if exe is None:
+            return {"name": row.name, "version": "-", "passed": 0, "failed": 0, "skipped": 0,
+                    "error": f"no pyenv interpreter {row.python}* (install it with pyenv)"}
+        run([sys.executable, __file__, "row", row.name, "--python", str(exe), *flags])
+    else:
+        code = run([str(TREE / "tools" / "sid-root"), "run", str(TREE),
+                    "python3", "/src/tools/matrix.py", "row", row.name,
+                    "--python", row.python, *flags]).returncode
+        if code != 0 and not out.exists():
+            return {"name": row.name, "version": "-", "passed": 0, "failed": 0, "skipped": 0,
+                    "error": f"the Debian root could not run it (exit {code})"}
+    if not out.exists():
+        return {"name": row.name, "version": "-", "passed": 0, "failed": 0, "skipped": 0,
+                "error": "the row wrote no result"}
+    result = json.loads(out.read_text())
+    result["seconds"] = round(time.monotonic() - started)
+    return result
+
+
+def table(results: list[dict]) -> str:
+    head = ("interpreter", "version", "passed", "failed", "skipped", "note")
+    rows = [(r["name"], r["version"], str(r["passed"]), str(r["failed"]), str(r["skipped"]),
+             r["error"] or "") for r in results]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    for mode in ("test", "bench"):
+        p = sub.add_parser(mode, help=f"{mode} on every interpreter")
+        p.add_argument("--only", action="append", metavar="NAME",
+                       help="run only this row (repeatable): " +
+                       ", ".join(r.name for r in ROWS))
+    p = sub.add_parser("row", help="one row, in this environment")
+    p.add_argument("name")
+    p.add_argument("--python", required=True)
+    p.add_argument("--mode", choices=("test", "bench"), default="test")
+    p.add_argument("--sanitize", action="store_true")
+    p.add_argument("--debug", action="store_true")
+    args = ap.parse_args()
+    if args.command == "row":
+        return run_row(args)
+
+    unknown = sorted(set(args.only or []) - {r.name for r in ROWS})
+    if unknown:
+        ap.error(f"unknown row {', '.join(unknown)}; rows: {', '.join(r.name for r in ROWS)}")
+    rows = [r for r in ROWS if not args.only or r.name in args.only]
+    if args.command == "bench":
+        rows = [r for r in rows if not r.sanitize]  # a sanitized build's timings mean nothing
+    started = time.monotonic()
+    results = []
+    for row in rows:
+        log(f"=== {row.name}")
+        results.append(launch(row, args.command))
+    print()
+    if args.command == "test":
+        print(table(results))
+        print()
+        total = {k: sum(r[k] for r in results) for k in ("passed", "failed", "skipped")}
+        bad = [r["name"] for r in results if r["error"]]
+        print(f"total: {total['passed']} passed, {total['failed']} failed, "
+              f"{total['skipped']} skipped")
+        if bad:
+            print(f"rows that did not run cleanly: {', '.join(bad)}")
+    else:
+        for r in results:
+            if r["error"]:
+                print(f"{r['name']}: {r['error']}")
+    log(f"done in {round(time.monotonic() - started)} s")
+    ok = all(r["error"] is None and r["failed"] == 0 for r in results)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
