@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "framescope", *args], capture_output=True,
-                          text=True, timeout=120, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
 
 
 def test_demo_runs_and_shows_the_stack():
     proc = run("demo")
     assert proc.returncode == 0, proc.stderr
-    assert "Pipeline.tax" in proc.stdout and "Pipeline.price" in proc.stdout
+    names = ("Pipeline.tax", "Pipeline.price") if sys.version_info >= (3, 11) else \
+        ("  tax  (", "  price  (")
+    assert all(name in proc.stdout for name in names), proc.stdout
     assert "x slower" in proc.stdout
     assert "\033[" not in proc.stdout  # no colour when not on a terminal
 

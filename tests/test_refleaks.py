@@ -95,3 +95,12 @@ def test_no_reference_leak_with_another_thread():
     finally:
         stop.set()
         t.join()
+
+
+def test_built_for_this_interpreter():
+    # A debug interpreter needs a Py_DEBUG build of the core (its reference counting differs);
+    # a release one a release build.
+    from framescope import _core
+
+    assert _core.CAPABILITIES["ref_debug"] == hasattr(sys, "gettotalrefcount")
+    assert _core.BUILT_FOR == sys.version.split()[0].split("+")[0]

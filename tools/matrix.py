@@ -187,7 +187,7 @@ def launch(row: Row, mode: str) -> dict:
         run([sys.executable, __file__, "row", row.name, "--python", str(exe), *flags])
     else:
         code = run([str(TREE / "tools" / "sid-root"), "run", str(TREE),
-                    "python3", "/src/tools/matrix.py", "row", row.name,
+                    row.python, "/src/tools/matrix.py", "row", row.name,
                     "--python", row.python, *flags]).returncode
         if code != 0 and not out.exists():
             return {"name": row.name, "version": "-", "passed": 0, "failed": 0, "skipped": 0,

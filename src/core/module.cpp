@@ -35,6 +35,11 @@ NB_MODULE(_core, m) {
     caps["interpreter_frame"] = bool(FS_HAS_INTERPRETER_FRAME);
     caps["co_qualname"] = bool(FS_HAS_CO_QUALNAME);
     caps["frame_executable"] = bool(FS_HAS_FRAME_EXECUTABLE);
+#ifdef Py_REF_DEBUG
+    caps["ref_debug"] = true;
+#else
+    caps["ref_debug"] = false;
+#endif
     m.attr("CAPABILITIES") = caps;
     m.attr("BUILT_FOR") = nb::str(PY_VERSION);
 }

@@ -58,12 +58,15 @@ inline PyFrameObject* existing_object(IFrame* f) noexcept {
 }
 
 // The frame that `f` returns to, as `frame.f_back` would give it (without creating it).
-// A finished frame keeps its caller as frame_obj->f_back; a running one follows `previous`.
+// A running or suspended frame follows `previous`. A finished frame that moved into its frame
+// object no longer has one: CPython stored its caller's frame object as f_back when it moved
+// (take_ownership() in frameobject.c), and that is the only place f_back is ever set, so live
+// frames' objects need not be looked at.
 inline IFrame* back(IFrame* f) noexcept {
 #if FS_HAS_INTERPRETER_FRAME
-    PyFrameObject* fo = existing_object(f);
-    if (fo != nullptr && fo->f_back != nullptr) {
-        return fo->f_back->f_frame;
+    if (f->owner == FRAME_OWNED_BY_FRAME_OBJECT) {
+        PyFrameObject* caller = existing_object(f)->f_back;
+        return caller != nullptr ? caller->f_frame : nullptr;
     }
     return first_visible(f->previous);
 #else
