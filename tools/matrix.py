@@ -239,21 +239,21 @@ def main() -> int:
     for row in rows:
         log(f"=== {row.name}")
         results.append(launch(row, args.command))
+    log(f"done in {round(time.monotonic() - started)} s")
     print()
     if args.command == "test":
         print(table(results))
         print()
         total = {k: sum(r[k] for r in results) for k in ("passed", "failed", "skipped")}
         bad = [r["name"] for r in results if r["error"]]
-        print(f"total: {total['passed']} passed, {total['failed']} failed, "
-              f"{total['skipped']} skipped")
         if bad:
             print(f"rows that did not run cleanly: {', '.join(bad)}")
+        print(f"total: {total['passed']} passed, {total['failed']} failed, "
+              f"{total['skipped']} skipped")
     else:
         for r in results:
             if r["error"]:
                 print(f"{r['name']}: {r['error']}")
-    log(f"done in {round(time.monotonic() - started)} s")
     ok = all(r["error"] is None and r["failed"] == 0 for r in results)
     return 0 if ok else 1
 

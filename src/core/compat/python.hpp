@@ -28,6 +28,14 @@
 // 3.13 replaced f_code by f_executable (any object; a code object for Python frames) and 3.14
 // made it a tagged _PyStackRef; _PyFrame_GetCode() hides both.
 #define FS_HAS_FRAME_EXECUTABLE (PY_VERSION_HEX >= 0x030D0000)
+// 3.12 (gh-101291) changed the int layout and added PyUnstable_Long_IsCompact/CompactValue.
+#define FS_HAS_COMPACT_LONG (PY_VERSION_HEX >= 0x030C0000)
+
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h>
+#elif !FS_HAS_COMPACT_LONG
+#include <cpython/longintrepr.h>
+#endif
 
 #if FS_HAS_INTERPRETER_FRAME
 // The interpreter-frame layout is internal. It is fixed for a given CPython build, and these

@@ -123,39 +123,49 @@ Owned<PyFrameObject> frame_object_at(Py_ssize_t depth) {
     return fo;
 }
 
-// Where a walk starts: None (the caller), a depth from the caller, or a frame object.
-IFrame* resolve_start(const char* fname, PyObject* start) {
+// The (start, limit) arguments of stack() and frames(), checked.
+struct WalkArgs {
+    PyFrameObject* frame = nullptr;  // start given as a frame object (borrowed from the caller)
+    bool depth_given = false;        // start given as a depth; else None: the caller itself
+    Py_ssize_t depth = 0;
+    Py_ssize_t limit = -1;  // -1: no limit
+};
+
+bool parse_walk_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
+                     PyObject* kwnames, WalkArgs& out) {
+    static constexpr std::array<const char*, 2> names{"start", "limit"};
+    std::array<PyObject*, 2> given{};
+    if ((nargs != 0 || kwnames != nullptr) &&
+        !parse_args(fname, names, 1, args, nargs, kwnames, given)) {
+        return false;
+    }
+    PyObject* start = given[0];
+    PyObject* limit = given[1];
+    if (limit != nullptr && limit != Py_None) {
+        if (!PyIndex_Check(limit)) {
+            PyErr_Format(PyExc_TypeError, "%s() limit must be an int or None, not %.200s", fname,
+                         Py_TYPE(limit)->tp_name);
+            return false;
+        }
+        if (!to_depth(fname, "limit", limit, out.limit)) {
+            return false;
+        }
+    }
     if (start == nullptr || start == Py_None) {
-        return compat::thread_top(PyThreadState_Get());
+        return true;
     }
     if (PyFrame_Check(start)) {
-        return compat::of_object(reinterpret_cast<PyFrameObject*>(start));
+        out.frame = reinterpret_cast<PyFrameObject*>(start);
+        return true;
     }
     if (!PyIndex_Check(start)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() start must be a frame, an int depth or None, not %.200s", fname,
                      Py_TYPE(start)->tp_name);
-        return nullptr;
-    }
-    Py_ssize_t depth = 0;
-    if (!to_depth(fname, "start", start, depth)) {
-        return nullptr;
-    }
-    return caller_at(depth);
-}
-
-// limit: None (no limit, returned as -1) or an int >= 0.
-bool resolve_limit(const char* fname, PyObject* limit, Py_ssize_t& out) {
-    out = -1;
-    if (limit == nullptr || limit == Py_None) {
-        return true;
-    }
-    if (!PyIndex_Check(limit)) {
-        PyErr_Format(PyExc_TypeError, "%s() limit must be an int or None, not %.200s", fname,
-                     Py_TYPE(limit)->tp_name);
         return false;
     }
-    return to_depth(fname, "limit", limit, out);
+    out.depth_given = true;
+    return to_depth(fname, "start", start, out.depth);
 }
 
 // Keeps the cyclic garbage collector from running while it lives. A collection can run
@@ -195,10 +205,9 @@ Owned<> collect(IFrame* f, Py_ssize_t limit) {
 PyObject* py_getframe(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     Py_ssize_t depth = 0;
     if (nargs == 1 && kwnames == nullptr && PyLong_CheckExact(args[0]) &&
-        (depth = PyLong_AsSsize_t(args[0])) >= 0) {
+        compat::small_int_value(args[0], depth) && depth >= 0) {
         // The common call, getframe(n) with a small n: nothing to parse beyond the int itself.
     } else if (nargs != 0 || kwnames != nullptr) {
-        PyErr_Clear();  // from PyLong_AsSsize_t, if it overflowed; to_depth says it better
         static constexpr std::array<const char*, 1> names{"depth"};
         std::array<PyObject*, 1> out{};
         if (!parse_args("getframe", names, 1, args, nargs, kwnames, out) ||
@@ -210,55 +219,32 @@ PyObject* py_getframe(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObje
 }
 
 PyObject* py_stack(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static constexpr std::array<const char*, 2> names{"start", "limit"};
-    std::array<PyObject*, 2> out{};
-    if ((nargs != 0 || kwnames != nullptr) &&
-        !parse_args("stack", names, 1, args, nargs, kwnames, out)) {
+    WalkArgs walk;
+    if (!parse_walk_args("stack", args, nargs, kwnames, walk)) {
         return nullptr;
     }
-    Py_ssize_t limit = -1;
-    if (!resolve_limit("stack", out[1], limit)) {
+    IFrame* f = nullptr;
+    if (walk.frame != nullptr) {
+        f = compat::of_object(walk.frame);
+    } else if (!walk.depth_given) {
+        f = compat::thread_top(PyThreadState_Get());  // nullptr, an empty walk, when called from C
+    } else if ((f = caller_at(walk.depth)) == nullptr) {
         return nullptr;
     }
-    IFrame* f = resolve_start("stack", out[0]);
-    if (f == nullptr && PyErr_Occurred()) {
-        return nullptr;
-    }
-    return collect(f, limit).release();
+    return collect(f, walk.limit).release();
 }
 
 PyObject* py_frames(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static constexpr std::array<const char*, 2> names{"start", "limit"};
-    std::array<PyObject*, 2> out{};
-    if ((nargs != 0 || kwnames != nullptr) &&
-        !parse_args("frames", names, 1, args, nargs, kwnames, out)) {
+    WalkArgs walk;
+    if (!parse_walk_args("frames", args, nargs, kwnames, walk)) {
         return nullptr;
     }
-    Py_ssize_t limit = -1;
-    if (!resolve_limit("frames", out[1], limit)) {
-        return nullptr;
-    }
-    PyObject* start = out[0];
+    Py_ssize_t limit = walk.limit;
     Owned<PyFrameObject> cur;
-    if (start != nullptr && PyFrame_Check(start)) {
-        cur = Owned<PyFrameObject>::ref(reinterpret_cast<PyFrameObject*>(start));
-    } else if ((start == nullptr || start == Py_None) &&
-               compat::thread_top(PyThreadState_Get()) == nullptr) {
-        // Called with no Python frame on the stack (from C): an empty walk, as stack() gives.
-    } else {
-        Py_ssize_t depth = 0;
-        if (start != nullptr && start != Py_None) {
-            if (!PyIndex_Check(start)) {
-                PyErr_Format(PyExc_TypeError,
-                             "frames() start must be a frame, an int depth or None, not %.200s",
-                             Py_TYPE(start)->tp_name);
-                return nullptr;
-            }
-            if (!to_depth("frames", "start", start, depth)) {
-                return nullptr;
-            }
-        }
-        cur = frame_object_at(depth);
+    if (walk.frame != nullptr) {
+        cur = Owned<PyFrameObject>::ref(walk.frame);
+    } else if (walk.depth_given || compat::thread_top(PyThreadState_Get()) != nullptr) {
+        cur = frame_object_at(walk.depth);
         if (!cur) {
             return nullptr;
         }
