@@ -60,11 +60,11 @@ IFrame* caller_at(Py_ssize_t depth) {
     }
     if (f == nullptr) {
         // The start of the message is sys._getframe's, which callers may already match on.
+        Py_ssize_t n = count_frames(top);
         PyErr_Format(PyExc_ValueError,
                      "call stack is not deep enough: depth %zd was asked for, and the caller's "
                      "stack has %zd frame%s (depths 0 to %zd)",
-                     depth, count_frames(top), count_frames(top) == 1 ? "" : "s",
-                     count_frames(top) - 1);
+                     depth, n, n == 1 ? "" : "s", n - 1);
     }
     return f;
 }
