@@ -106,12 +106,8 @@ Owned<PyFrameObject> materialize(Py_ssize_t depth) {
 // A new reference to the frame object `depth` calls out from the caller, created where it does
 // not exist yet; nullptr with ValueError set when the stack is not that deep.
 Owned<PyFrameObject> frame_object_at(Py_ssize_t depth) {
-    IFrame* f = compat::thread_top(PyThreadState_Get());
-    for (Py_ssize_t i = 0; f != nullptr && i < depth; ++i) {
-        f = compat::back(f);
-    }
+    IFrame* f = caller_at(depth);
     if (f == nullptr) {
-        (void)caller_at(depth);  // sets the error
         return {};
     }
     PyFrameObject* existing = compat::existing_object(f);
