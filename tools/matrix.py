@@ -25,8 +25,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 TREE = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("FRAMESCOPE_CACHE") or
-             Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framescope")
 RESULTS = TREE / "build" / "results"
 TOOLS = ["scikit-build-core>=0.10", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8"]
 
@@ -99,7 +97,8 @@ def sanitizer_env() -> dict[str, str]:
 
 def prepare(name: str, python: str, sanitize: bool) -> Path:
     """A venv for the row with the build tools and framescope (with test helpers) installed."""
-    venv = CACHE / "venvs" / name
+    # Per source tree (not in CACHE): two checkouts tested at once must not share a venv.
+    venv = TREE / "build" / "venvs" / name
     vpy = venv / "bin" / "python"
     if not vpy.exists():
         log(f"{name}: creating {venv}")
