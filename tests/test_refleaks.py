@@ -57,7 +57,103 @@ def _chain(n, fn):
     return fn() if n == 0 else _chain(n - 1, fn)
 
 
+def _fresh_frame():
+    x = object()
+    cell = [1]
+
+    def inner():
+        return cell
+
+    return sys._getframe()
+
+
+def _view_reads():
+    view = framescope.locals(_fresh_frame())
+    view.keys(), view.values(), view.items(), view.copy(), repr(view), len(view)
+    "x" in view, view.get("x"), view.get("nope", 1), list(view), reversed(view)
+    view == {"x": 1}, view | {"y": 2}, {"y": 2} | view
+
+
+def _view_writes():
+    x = object()
+    cell = "c"
+    view = framescope.locals(sys._getframe())
+    view["x"] = [1, 2]
+    view["x"] = object()
+    view["cell"] = "new"
+    view["late"] = "bound"
+    view["extra"] = [3]
+    view[(1, 2)] = "tuple key"
+    view.setdefault("other", [4])
+    view.update({"x": "u", "more": 5})
+    view |= {"cell": "ior"}
+    del view["extra"]
+    view.pop("more")
+    view.pop("missing", None)
+    framescope.setvar(sys._getframe(), "x", 1.5)
+    framescope.getvar(sys._getframe(), "x"), framescope.lookup(sys._getframe(), "len")
+    return lambda: cell
+    late = 0  # noqa: F841 - makes `late` a local
+
+
+def _view_errors():
+    x = 1
+    view = framescope.locals(sys._getframe())
+    for bad in (lambda: view.__delitem__("x"), lambda: view.pop("x")):
+        try:
+            bad()
+        except ValueError:
+            pass
+    for bad in (lambda: view["missing"], lambda: view.__delitem__("missing"),
+                lambda: view.pop("missing")):
+        try:
+            bad()
+        except KeyError:
+            pass
+    for bad in (lambda: view[[1]], lambda: view.update(1), lambda: view.__ior__(1),
+                lambda: framescope.getvar(sys._getframe(), 1)):
+        try:
+            bad()
+        except TypeError:
+            pass
+    try:
+        framescope.getvar(sys._getframe(), "missing")
+    except NameError:
+        pass
+
+
+def _generator_write():
+    def gen():
+        value = object()
+        yield value
+        yield value
+
+    g = gen()
+    next(g)
+    framescope.locals(g.gi_frame)["value"] = [1]
+    next(g)
+
+
+def _dead_frame():
+    frame = _fresh_frame()
+    view = framescope.locals(frame)
+    dict(view)
+    try:
+        view["x"] = 1
+    except ValueError:
+        pass
+    frame.clear()
+    dict(view)
+
+
 CASES = {
+    "locals-reads": _view_reads,
+    "locals-writes": _view_writes,
+    "locals-errors": _view_errors,
+    "locals-generator": _generator_write,
+    "locals-dead-frame": _dead_frame,
+    "locals-module": lambda: framescope.locals(sys._getframe()),
+    "lookup-missing": _raises(lambda: framescope.lookup(sys._getframe(), "nope"), NameError),
     "getframe": lambda: framescope.getframe(1),
     "getframe-fresh": lambda: _chain(5, lambda: framescope.getframe(4)),
     "getframe-too-deep": _raises(lambda: framescope.getframe(10**6), ValueError),

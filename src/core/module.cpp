@@ -4,6 +4,7 @@
 // raw METH_FASTCALL functions (walk/walk.cpp): their whole cost is a few dozen nanoseconds, and
 // nanobind's dispatch would add about as much again (the benchmark prints both).
 #include "compat/python.hpp"
+#include "vars/vars.hpp"
 #include "walk/frame_info.hpp"
 #include "walk/walk.hpp"
 
@@ -14,7 +15,9 @@ namespace nb = nanobind;
 NB_MODULE(_core, m) {
     m.doc() = "framescope's C++ core. Use the framescope package, not this module.";
     if (PyModule_AddFunctions(m.ptr(), fs::walk::methods()) < 0 ||
-        fs::walk::add_frame_info_type(m.ptr()) < 0) {
+        fs::walk::add_frame_info_type(m.ptr()) < 0 ||
+        PyModule_AddFunctions(m.ptr(), fs::vars::methods()) < 0 ||
+        fs::vars::add_view_type(m.ptr()) < 0) {
         throw nb::python_error();
     }
 

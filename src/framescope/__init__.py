@@ -7,18 +7,46 @@ Walking the stack (fast, no frame objects created where the interpreter has none
     framescope.getframe(2)      # like sys._getframe(2)
     framescope.threads()        # {thread id: [FrameInfo, ...]}
     framescope.frame_of(gen)    # the frame of a generator, coroutine or async generator
+
+Reading and changing variables, in any frame, on every version::
+
+    frame = framescope.getframe(6)
+    view = framescope.locals(frame)      # live and write-through, as PEP 667's f_locals
+    view["retries"] = 0                  # the frame's code sees 0 when it continues
+    framescope.getvar(frame, "retries")  # one variable; NameError if unbound
+    framescope.lookup(frame, "print")    # what the code would see: locals, cells, globals, builtins
 """
 
-from framescope._core import FrameInfo, frames, getframe, stack, threads
+from collections.abc import Mapping as _Mapping
+
+from framescope._core import (
+    FrameInfo,
+    LocalsView,
+    frames,
+    getframe,
+    getvar,
+    locals,
+    lookup,
+    setvar,
+    stack,
+    threads,
+)
 from framescope._frames import frame_of
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FrameInfo",
+    "LocalsView",
     "frame_of",
     "frames",
     "getframe",
+    "getvar",
+    "locals",
+    "lookup",
+    "setvar",
     "stack",
     "threads",
 ]
+
+_Mapping.register(LocalsView)

@@ -41,6 +41,7 @@
 // The interpreter-frame layout is internal. It is fixed for a given CPython build, and these
 // headers describe exactly the build being compiled against (including Py_DEBUG builds).
 #define Py_BUILD_CORE 1
+#include <internal/pycore_code.h>
 #include <internal/pycore_frame.h>
 #if PY_VERSION_HEX >= 0x030E0000
 // 3.14 split the inline frame helpers (_PyFrame_IsIncomplete, _PyFrame_GetCode, ...) out into

@@ -5,7 +5,7 @@
 // frames() create frame objects only for the frames they return, and only where none exists.
 #include "walk/walk.hpp"
 
-#include "walk/args.hpp"
+#include "args.hpp"
 #include "walk/frame_info.hpp"
 
 #include <array>

@@ -1,4 +1,4 @@
-// walk/args.hpp: argument parsing for the METH_FASTCALL | METH_KEYWORDS functions of the core.
+// args.hpp: argument parsing for the METH_FASTCALL | METH_KEYWORDS functions of the core.
 //
 // The hot entry points take their arguments raw (vectorcall) rather than through nanobind or
 // PyArg_Parse*, because the call itself is a large part of their cost (see README, "Bindings").
@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace fs::walk {
+namespace fs {
 
 // Fills `out[i]` (borrowed, nullptr when not given) for each parameter in `names`; the first
 // `n_positional` may be passed by position, all of them by keyword. Returns false with a TypeError
@@ -63,4 +63,4 @@ bool parse_args(const char* fname, const std::array<const char*, N>& names,
     return true;
 }
 
-}  // namespace fs::walk
+}  // namespace fs

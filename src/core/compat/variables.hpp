@@ -1,0 +1,289 @@
+// compat/variables.hpp: version-neutral access to the variables of a frame.
+//
+// A frame's variables live in slots: its code's locals (arguments first), then its cell
+// variables, then its free variables. A cell or free variable's slot holds a cell object whose
+// contents is the value. Code outside compat/ sees the slots through `Vars` (names and kinds,
+// one entry per variable, in slot order) and reads or writes them with var_value()/var_store();
+// where the value sits, how references are kept (tagged stack references on 3.14+) and what the
+// interpreter caches besides (the locals dict before 3.13) stays in here.
+//
+// "Extras" are the keys a user stored under a name that is not a variable of the code: 3.13+
+// keeps them in the frame object's f_extra_locals dict; before 3.13 they live in the frame's
+// locals dict, next to the copies of the variables that f_locals leaves there.
+#pragma once
+
+#include "compat/frames.hpp"
+
+#if PY_VERSION_HEX >= 0x030E0000
+#define Py_BUILD_CORE 1
+#include <internal/pycore_genobject.h>
+#undef Py_BUILD_CORE
+#endif
+
+// 3.12 (PEP 709) inlines comprehensions: their iteration variables become "hidden" slots of the
+// enclosing code, live only while the comprehension runs.
+#define FS_HAS_HIDDEN_LOCALS (PY_VERSION_HEX >= 0x030C0000)
+// 3.13 (PEP 667): frame.f_locals is a write-through proxy, extra keys are stored on the frame
+// object, and the interpreter no longer keeps a dict copy of function locals.
+#define FS_HAS_EXTRA_LOCALS (PY_VERSION_HEX >= 0x030D0000)
+// 3.14 lets the value stack hold borrowed references to locals (LOAD_FAST_BORROW): a value that
+// a write replaces must stay alive until the frame ends, in f_overwritten_fast_locals.
+#define FS_HAS_BORROWED_LOCALS (PY_VERSION_HEX >= 0x030E0000)
+// Builds with the tier-2 optimizer (_Py_TIER2) may run traces that assumed a local's type.
+#if PY_VERSION_HEX >= 0x030D0000 && defined(_Py_TIER2)
+#define FS_HAS_TIER2_EXECUTORS 1
+extern "C" PyAPI_FUNC(void)
+    _Py_Executors_InvalidateDependency(PyInterpreterState* interp, void* obj, int is_invalidation);
+#else
+#define FS_HAS_TIER2_EXECUTORS 0
+#endif
+
+namespace fs::compat {
+
+enum VarKind : unsigned {
+    VAR_LOCAL = 1,   // a local variable or argument of the code
+    VAR_CELL = 2,    // its slot holds a cell that inner functions share
+    VAR_FREE = 4,    // a variable of an enclosing function, through a cell
+    VAR_HIDDEN = 8,  // an inlined comprehension's variable (3.12+)
+};
+
+// The variables of a code object, in slot order.
+class Vars {
+public:
+    explicit Vars(PyCodeObject* co) noexcept : co_(co) {
+#if FS_HAS_INTERPRETER_FRAME
+        count_ = co->co_nlocalsplus;
+#else
+        nlocals_ = co->co_nlocals;
+        ncells_ = static_cast<int>(PyTuple_GET_SIZE(co->co_cellvars));
+        count_ = nlocals_ + ncells_ + static_cast<int>(PyTuple_GET_SIZE(co->co_freevars));
+#endif
+    }
+
+    int count() const noexcept { return count_; }
+
+    // The variable's name: an exact str.
+    PyObject* name(int i) const noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+        return PyTuple_GET_ITEM(co_->co_localsplusnames, i);
+#else
+        if (i < nlocals_) {
+            return PyTuple_GET_ITEM(co_->co_varnames, i);
+        }
+        if (i < nlocals_ + ncells_) {
+            return PyTuple_GET_ITEM(co_->co_cellvars, i - nlocals_);
+        }
+        return PyTuple_GET_ITEM(co_->co_freevars, i - nlocals_ - ncells_);
+#endif
+    }
+
+    unsigned kind(int i) const noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+        auto k = _PyLocals_GetKind(co_->co_localspluskinds, i);
+        unsigned out = 0;
+        if (k & CO_FAST_LOCAL) out |= VAR_LOCAL;
+        if (k & CO_FAST_CELL) out |= VAR_CELL;
+        if (k & CO_FAST_FREE) out |= VAR_FREE;
+#if FS_HAS_HIDDEN_LOCALS
+        if (k & CO_FAST_HIDDEN) out |= VAR_HIDDEN;
+#endif
+        return out;
+#else
+        if (i < nlocals_) {
+            return VAR_LOCAL | (arg_cell(i) >= 0 ? VAR_CELL : 0u);
+        }
+        return i < nlocals_ + ncells_ ? VAR_CELL : VAR_FREE;
+#endif
+    }
+
+    // 3.10 gives an argument that inner functions capture two slots: the argument's (emptied
+    // when the frame starts) and a cell. Here the argument's entry stands for the variable and
+    // the cell's entry is skipped, so every version lists each variable once, in the order of
+    // 3.11+'s single slot.
+    bool skipped(int i) const noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+        (void)i;
+        return false;
+#else
+        return i >= nlocals_ && i < nlocals_ + ncells_ && co_->co_cell2arg != nullptr &&
+               co_->co_cell2arg[i - nlocals_] != CO_CELL_NOT_AN_ARG;
+#endif
+    }
+
+    // The frame slot that holds entry i's value or cell.
+    int slot(int i) const noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+        return i;
+#else
+        int cell = i < nlocals_ ? arg_cell(i) : -1;
+        return cell >= 0 ? nlocals_ + cell : i;
+#endif
+    }
+
+private:
+#if !FS_HAS_INTERPRETER_FRAME
+    // The index of the cell that holds argument `i`, or -1.
+    int arg_cell(int i) const noexcept {
+        if (co_->co_cell2arg == nullptr) {
+            return -1;
+        }
+        for (int c = 0; c < ncells_; ++c) {
+            if (co_->co_cell2arg[c] == i) {
+                return c;
+            }
+        }
+        return -1;
+    }
+    int nlocals_ = 0;
+    int ncells_ = 0;
+#endif
+    PyCodeObject* co_;
+    int count_ = 0;
+};
+
+// Whether the frame runs code with fast locals (a function body) rather than code whose
+// variables are a namespace mapping (module, class body, exec/eval).
+inline bool is_optimized(PyCodeObject* co) noexcept {
+    return (co->co_flags & CO_OPTIMIZED) != 0;
+}
+
+// The raw contents of a slot (a value or a cell; borrowed), nullptr when empty.
+inline PyObject* slot_object(IFrame* f, int slot) noexcept {
+#if FS_HAS_BORROWED_LOCALS
+    _PyStackRef ref = _PyFrame_GetLocalsArray(f)[slot];
+    return PyStackRef_IsNull(ref) ? nullptr : PyStackRef_AsPyObjectBorrow(ref);
+#elif FS_HAS_INTERPRETER_FRAME
+    return _PyFrame_GetLocalsArray(f)[slot];
+#else
+    return f->f_localsplus[slot];
+#endif
+}
+
+// Entry i's value (borrowed; a cell's contents), or nullptr when unbound or empty.
+//
+// A slot of a cell variable does not always hold a cell: with PEP 709 an inlined
+// comprehension's variable may share a name, and so the slot, with a cell variable of the
+// enclosing code; then the slot holds the plain value (as CPython's own proxy allows).
+inline PyObject* var_value(IFrame* f, const Vars& vars, int i) noexcept {
+    PyObject* v = slot_object(f, vars.slot(i));
+    if (v != nullptr && (vars.kind(i) & (VAR_CELL | VAR_FREE)) && PyCell_Check(v)) {
+        return PyCell_GET(v);
+    }
+    return v;
+}
+
+// The interpreter's own locals mapping of the frame (borrowed, may be nullptr): the namespace
+// of module, class and exec code; for a function before 3.13, the dict that f_locals fills.
+inline PyObject* locals_mapping(IFrame* f) noexcept {
+    return f->f_locals;
+}
+
+// Whether the frame has finished (returned, raised out, or was cleared with frame.clear()).
+// Its variables can still be read, as CPython shows them, but never change again.
+inline bool has_finished(PyFrameObject* fo) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    IFrame* f = fo->f_frame;
+    if (f->owner == FRAME_OWNED_BY_FRAME_OBJECT) {
+        return true;
+    }
+    if (f->owner == FRAME_OWNED_BY_GENERATOR) {
+#if PY_VERSION_HEX >= 0x030E0000
+        PyGenObject* gen = _PyGen_GetGeneratorFromFrame(f);
+#else
+        PyGenObject* gen = _PyFrame_GetGenerator(f);
+#endif
+#ifdef FRAME_STATE_FINISHED
+        return FRAME_STATE_FINISHED(gen->gi_frame_state);
+#else
+        return gen->gi_frame_state >= FRAME_COMPLETED;
+#endif
+    }
+    return false;
+#else
+    return _PyFrameHasCompleted(fo);
+#endif
+}
+
+// Extra keys: the dict that holds them (borrowed), or nullptr when there is none yet. With
+// `create`, makes it first (then nullptr means a Python error is set).
+inline PyObject* extras_dict(PyFrameObject* fo, bool create) noexcept {
+#if FS_HAS_EXTRA_LOCALS
+    if (fo->f_extra_locals == nullptr && create) {
+        fo->f_extra_locals = PyDict_New();
+    }
+    return fo->f_extra_locals;
+#else
+    IFrame* f = of_object(fo);
+    if (f->f_locals == nullptr && create) {
+        f->f_locals = PyDict_New();
+    }
+    return f->f_locals;
+#endif
+}
+
+// Whether a key of extras_dict() that names a variable is a stale copy to be ignored: before
+// 3.13 the dict also holds the copies f_locals made of the variables. (Hidden comprehension
+// variables are never copied there, so a key naming one is a true extra.)
+constexpr bool extras_shadowed_by_variables = !FS_HAS_EXTRA_LOCALS;
+
+// Stores `value` (not nullptr) as entry i's value: into its cell for a cell or free variable,
+// into the slot otherwise. Keeps what the interpreter caches in step, so that no later
+// write-back of the cache undoes it. The frame must not have finished. Returns -1 with a
+// Python error set on failure, with the variable unchanged.
+inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value) noexcept {
+    IFrame* f = of_object(fo);
+#if !FS_HAS_EXTRA_LOCALS
+    // Before 3.13 a trace function's trampoline (and PyFrame_LocalsToFast) copies the locals
+    // dict back into the slots, and drops a variable whose key is missing; the dict must say
+    // what the slot says.
+    if (f->f_locals != nullptr && PyDict_Check(f->f_locals) &&
+        PyDict_SetItem(f->f_locals, vars.name(i), value) < 0) {
+        return -1;
+    }
+#endif
+#if FS_HAS_TIER2_EXECUTORS
+    _Py_Executors_InvalidateDependency(PyInterpreterState_Get(), code(f), 1);
+#endif
+    int slot = vars.slot(i);
+    PyObject* old = slot_object(f, slot);
+    if ((vars.kind(i) & (VAR_CELL | VAR_FREE)) && old != nullptr && PyCell_Check(old)) {
+        return PyCell_Set(old, value);
+    }
+    if (old == value) {
+        return 0;
+    }
+#if FS_HAS_BORROWED_LOCALS
+    _PyStackRef* fast = _PyFrame_GetLocalsArray(f);
+    if (old != nullptr && !_Py_IsImmortal(old)) {
+        // Keep the old value alive for as long as the frame: its value stack may still hold a
+        // borrowed reference to it. The tuple is the one CPython's own proxy appends to.
+        PyObject* kept = fo->f_overwritten_fast_locals;
+        Py_ssize_t n = kept != nullptr ? PyTuple_GET_SIZE(kept) : 0;
+        PyObject* grown = PyTuple_New(n + 1);
+        if (grown == nullptr) {
+            return -1;
+        }
+        for (Py_ssize_t k = 0; k < n; ++k) {
+            PyTuple_SET_ITEM(grown, k, Py_NewRef(PyTuple_GET_ITEM(kept, k)));
+        }
+        PyTuple_SET_ITEM(grown, n, Py_NewRef(old));
+        Py_XSETREF(fo->f_overwritten_fast_locals, grown);
+    }
+    _PyStackRef previous = fast[slot];
+    fast[slot] = PyStackRef_FromPyObjectNew(value);
+    PyStackRef_XCLOSE(previous);
+#elif FS_HAS_INTERPRETER_FRAME
+    PyObject** fast = _PyFrame_GetLocalsArray(f);
+    Py_XSETREF(fast[slot], Py_NewRef(value));
+#else
+    Py_XSETREF(f->f_localsplus[slot], Py_NewRef(value));
+#endif
+    return 0;
+}
+
+// The builtins the frame's code sees (borrowed).
+inline PyObject* builtins(IFrame* f) noexcept {
+    return f->f_builtins;
+}
+
+}  // namespace fs::compat

@@ -1,0 +1,910 @@
+// vars/vars.cpp: framescope.locals() and its LocalsView, getvar, setvar, lookup.
+//
+// The view follows the mapping semantics of CPython 3.14's FrameLocalsProxy (PEP 667 and
+// gh-125590) on every supported version:
+//  - a key that is a name of the code's variables (compared as a dict compares keys: by hash and
+//    ==, so a str subclass or any object equal to the name qualifies) addresses that variable;
+//    reading it gives the value, or a cell's contents; unbound variables and empty cells are
+//    absent;
+//  - any other hashable key is an "extra": kept with the frame, shown by the view, invisible to
+//    the frame's code; a hidden comprehension variable's name written while it is hidden is one;
+//  - variables cannot be deleted (ValueError); extras can.
+#include "vars/vars.hpp"
+
+#include "args.hpp"
+#include "compat/variables.hpp"
+#include "refs.hpp"
+
+#include <array>
+
+namespace fs::vars {
+namespace {
+
+using compat::Vars;
+
+struct View {
+    PyObject_HEAD
+    PyFrameObject* frame;  // strong
+};
+
+PyTypeObject* view_type = nullptr;
+
+bool is_view(PyObject* op) noexcept {
+    return Py_IS_TYPE(op, view_type);
+}
+
+PyFrameObject* frame_of(PyObject* self) noexcept {
+    return reinterpret_cast<View*>(self)->frame;
+}
+
+PyCodeObject* code_of(PyFrameObject* fo) noexcept {
+    return compat::code(compat::of_object(fo));
+}
+
+// ---- matching a key against the variables --------------------------------------------------
+
+enum class Purpose { read, write };
+
+struct Match {
+    int index = -1;       // the entry the key addresses (see find()), or -1
+    PyObject* value{};    // for Purpose::read: its value (borrowed)
+    bool names_variable = false;  // the key equals the name of a variable that is not hidden
+};
+
+// Finds what `key` addresses. For reading: the first entry of that name that has a value. For
+// writing: the first entry of that name that is not a hidden comprehension variable. Names are
+// compared by identity first (keys are usually the interned names themselves) and only when no
+// entry has that identity, by hash and ==. Returns false with an error set (an unhashable key:
+// TypeError; a failing __eq__).
+bool find(PyFrameObject* fo, const Vars& vars, PyObject* key, Purpose purpose, Match& out) {
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1) {
+        return false;
+    }
+    compat::IFrame* f = compat::of_object(fo);
+    auto consider = [&](int i) -> bool {  // true: decided
+        unsigned kind = vars.kind(i);
+        bool hidden = (kind & compat::VAR_HIDDEN) != 0;
+        if (!hidden) {
+            out.names_variable = true;
+        }
+        if (purpose == Purpose::read) {
+            if (PyObject* v = compat::var_value(f, vars, i)) {
+                out.index = i;
+                out.value = v;
+                return true;
+            }
+            return false;
+        }
+        if (!hidden) {
+            out.index = i;
+            return true;
+        }
+        return false;
+    };
+    bool seen = false;
+    for (int i = 0; i < vars.count(); ++i) {
+        if (vars.name(i) == key && !vars.skipped(i)) {
+            seen = true;
+            if (consider(i)) {
+                return true;
+            }
+        }
+    }
+    if (seen) {
+        return true;
+    }
+    for (int i = 0; i < vars.count(); ++i) {
+        PyObject* name = vars.name(i);
+        if (vars.skipped(i) || PyObject_Hash(name) != hash) {
+            continue;
+        }
+        int same = PyObject_RichCompareBool(name, key, Py_EQ);
+        if (same < 0) {
+            return false;
+        }
+        if (same && consider(i)) {
+            return true;
+        }
+    }
+    return true;
+}
+
+// Whether a key found in the extras dict is a real extra rather than a stale copy of a variable
+// (see compat::extras_shadowed_by_variables). -1 on error.
+int is_real_extra(PyFrameObject* fo, const Vars& vars, PyObject* key) {
+    if constexpr (!compat::extras_shadowed_by_variables) {
+        (void)fo, (void)vars, (void)key;
+        return 1;
+    } else {
+        Match m;
+        if (!find(fo, vars, key, Purpose::write, m)) {
+            return -1;
+        }
+        return m.names_variable ? 0 : 1;
+    }
+}
+
+// The value of extra `key` (borrowed), nullptr when there is none; false on error.
+bool extra_get(PyFrameObject* fo, const Match& m, PyObject* key, PyObject*& out) {
+    out = nullptr;
+    if (compat::extras_shadowed_by_variables && m.names_variable) {
+        return true;
+    }
+    PyObject* extras = compat::extras_dict(fo, false);
+    if (extras == nullptr) {
+        return true;
+    }
+    out = PyDict_GetItemWithError(extras, key);
+    return out != nullptr || !PyErr_Occurred();
+}
+
+// Calls fn(key, value) (both borrowed) for each item in the view's order: variables with a
+// value in slot order, then extras in insertion order. fn returns false to stop with an error.
+// The items are collected first, so fn may run any code.
+template <class Fn>
+bool for_each_item(PyFrameObject* fo, Fn&& fn) {
+    Vars vars(code_of(fo));
+    compat::IFrame* f = compat::of_object(fo);
+    auto items = Owned<>::steal(PyList_New(0));
+    if (!items) {
+        return false;
+    }
+    for (int i = 0; i < vars.count(); ++i) {
+        if (vars.skipped(i)) {
+            continue;
+        }
+        if (PyObject* v = compat::var_value(f, vars, i)) {
+            auto pair = Owned<>::steal(PyTuple_Pack(2, vars.name(i), v));
+            if (!pair || PyList_Append(items.get(), pair.get()) < 0) {
+                return false;
+            }
+        }
+    }
+    if (PyObject* extras = compat::extras_dict(fo, false)) {
+        auto held = Owned<>::ref(extras);
+        Py_ssize_t pos = 0;
+        PyObject* key = nullptr;
+        PyObject* value = nullptr;
+        while (PyDict_Next(held.get(), &pos, &key, &value)) {
+            auto k = Owned<>::ref(key);
+            auto v = Owned<>::ref(value);
+            int real = is_real_extra(fo, vars, k.get());
+            if (real < 0) {
+                return false;
+            }
+            if (real) {
+                auto pair = Owned<>::steal(PyTuple_Pack(2, k.get(), v.get()));
+                if (!pair || PyList_Append(items.get(), pair.get()) < 0) {
+                    return false;
+                }
+            }
+        }
+    }
+    Py_ssize_t n = PyList_GET_SIZE(items.get());
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        PyObject* pair = PyList_GET_ITEM(items.get(), k);
+        if (!fn(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---- the operations ------------------------------------------------------------------------
+
+// view[key]: a new reference, or nullptr with KeyError (missing) or another error set.
+PyObject* get_item(PyFrameObject* fo, PyObject* key) {
+    Vars vars(code_of(fo));
+    Match m;
+    if (!find(fo, vars, key, Purpose::read, m)) {
+        return nullptr;
+    }
+    if (m.index >= 0) {
+        return Py_NewRef(m.value);
+    }
+    PyObject* extra = nullptr;
+    if (!extra_get(fo, m, key, extra)) {
+        return nullptr;
+    }
+    if (extra == nullptr) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return nullptr;
+    }
+    return Py_NewRef(extra);
+}
+
+int check_alive(PyFrameObject* fo) {
+    if (!compat::has_finished(fo)) {
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "the frame of %U() has finished (returned, raised or was cleared); its "
+                 "variables can no longer change",
+                 compat::function_name(code_of(fo)));
+    return -1;
+}
+
+// view[key] = value, or del view[key] when value is nullptr. 0, or -1 with an error set.
+int set_item(PyFrameObject* fo, PyObject* key, PyObject* value) {
+    Vars vars(code_of(fo));
+    Match m;
+    if (!find(fo, vars, key, Purpose::write, m)) {
+        return -1;
+    }
+    if (check_alive(fo) < 0) {
+        return -1;
+    }
+    if (m.index >= 0) {
+        if (value == nullptr) {
+            PyErr_Format(PyExc_ValueError,
+                         "cannot delete variable %R of %U(): its code may rely on it being "
+                         "bound; only extra keys can be deleted",
+                         vars.name(m.index), compat::function_name(code_of(fo)));
+            return -1;
+        }
+        return compat::var_store(fo, vars, m.index, value);
+    }
+    PyObject* extras = compat::extras_dict(fo, value != nullptr);
+    if (value != nullptr) {
+        return extras != nullptr ? PyDict_SetItem(extras, key, value) : -1;
+    }
+    if (extras == nullptr) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return -1;
+    }
+    return PyDict_DelItem(extras, key);
+}
+
+// 1 when the view has `key`, 0 when not, -1 on error.
+int contains(PyFrameObject* fo, PyObject* key) {
+    Vars vars(code_of(fo));
+    Match m;
+    if (!find(fo, vars, key, Purpose::read, m)) {
+        return -1;
+    }
+    if (m.index >= 0) {
+        return 1;
+    }
+    PyObject* extra = nullptr;
+    if (!extra_get(fo, m, key, extra)) {
+        return -1;
+    }
+    return extra != nullptr;
+}
+
+Py_ssize_t length(PyFrameObject* fo) {
+    Vars vars(code_of(fo));
+    compat::IFrame* f = compat::of_object(fo);
+    Py_ssize_t n = 0;
+    for (int i = 0; i < vars.count(); ++i) {
+        if (!vars.skipped(i) && compat::var_value(f, vars, i) != nullptr) {
+            ++n;
+        }
+    }
+    PyObject* extras = compat::extras_dict(fo, false);
+    if (extras == nullptr) {
+        return n;
+    }
+    if constexpr (!compat::extras_shadowed_by_variables) {
+        return n + PyDict_GET_SIZE(extras);
+    } else {
+        auto held = Owned<>::ref(extras);
+        Py_ssize_t pos = 0;
+        PyObject* key = nullptr;
+        PyObject* value = nullptr;
+        while (PyDict_Next(held.get(), &pos, &key, &value)) {
+            auto k = Owned<>::ref(key);
+            int real = is_real_extra(fo, vars, k.get());
+            if (real < 0) {
+                return -1;
+            }
+            n += real;
+        }
+        return n;
+    }
+}
+
+// A dict with the view's items.
+PyObject* snapshot(PyFrameObject* fo) {
+    auto d = Owned<>::steal(PyDict_New());
+    if (!d || !for_each_item(fo, [&](PyObject* k, PyObject* v) {
+            return PyDict_SetItem(d.get(), k, v) == 0;
+        })) {
+        return nullptr;
+    }
+    return d.release();
+}
+
+enum class Part { keys, values, items };
+
+PyObject* listing(PyFrameObject* fo, Part part) {
+    auto out = Owned<>::steal(PyList_New(0));
+    if (!out || !for_each_item(fo, [&](PyObject* k, PyObject* v) {
+            if (part == Part::items) {
+                auto pair = Owned<>::steal(PyTuple_Pack(2, k, v));
+                return pair && PyList_Append(out.get(), pair.get()) == 0;
+            }
+            return PyList_Append(out.get(), part == Part::keys ? k : v) == 0;
+        })) {
+        return nullptr;
+    }
+    return out.release();
+}
+
+// Whether `other` may be merged into a view or a dict result: a dict or another view (or, on
+// 3.13+, the interpreter's own FrameLocalsProxy, which has the same meaning).
+bool is_mergeable(PyObject* other) {
+    if (PyDict_Check(other) || is_view(other)) {
+        return true;
+    }
+#if FS_HAS_EXTRA_LOCALS
+    return PyObject_TypeCheck(other, &PyFrameLocalsProxy_Type);
+#else
+    return false;
+#endif
+}
+
+// Sets every item of `other` (a mergeable mapping) into the view. -1 on error.
+int merge(PyFrameObject* fo, PyObject* other) {
+    auto keys = Owned<>::steal(PyMapping_Keys(other));
+    if (!keys) {
+        return -1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(keys.get());
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        PyObject* key = PyList_GET_ITEM(keys.get(), i);
+        auto value = Owned<>::steal(PyObject_GetItem(other, key));
+        if (!value || set_item(fo, key, value.get()) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// ---- the type's slots and methods ----------------------------------------------------------
+
+PyObject* view_subscript(PyObject* self, PyObject* key) {
+    return get_item(frame_of(self), key);
+}
+
+int view_ass_subscript(PyObject* self, PyObject* key, PyObject* value) {
+    return set_item(frame_of(self), key, value);
+}
+
+Py_ssize_t view_length(PyObject* self) {
+    return length(frame_of(self));
+}
+
+int view_contains(PyObject* self, PyObject* key) {
+    return contains(frame_of(self), key);
+}
+
+PyObject* view_iter(PyObject* self) {
+    auto keys = Owned<>::steal(listing(frame_of(self), Part::keys));
+    return keys ? PyObject_GetIter(keys.get()) : nullptr;
+}
+
+PyObject* view_repr(PyObject* self) {
+    int entered = Py_ReprEnter(self);
+    if (entered != 0) {
+        return entered > 0 ? PyUnicode_FromString("{...}") : nullptr;
+    }
+    auto d = Owned<>::steal(snapshot(frame_of(self)));
+    PyObject* r = d ? PyObject_Repr(d.get()) : nullptr;
+    Py_ReprLeave(self);
+    return r;
+}
+
+PyObject* view_richcompare(PyObject* self, PyObject* other, int op) {
+    if ((op == Py_EQ || op == Py_NE) && is_view(other)) {
+        bool same = frame_of(self) == frame_of(other);
+        return PyBool_FromLong(op == Py_EQ ? same : !same);
+    }
+    if (PyDict_Check(other)) {
+        auto d = Owned<>::steal(snapshot(frame_of(self)));
+        return d ? PyObject_RichCompare(d.get(), other, op) : nullptr;
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+// a | b with a view on either side: a new dict.
+PyObject* view_or(PyObject* a, PyObject* b) {
+    if (!is_mergeable(a) || !is_mergeable(b)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    auto d = Owned<>::steal(PyDict_New());
+    if (!d || PyDict_Update(d.get(), a) < 0 || PyDict_Update(d.get(), b) < 0) {
+        return nullptr;
+    }
+    return d.release();
+}
+
+PyObject* view_inplace_or(PyObject* self, PyObject* other) {
+    if (!is_mergeable(other)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (merge(frame_of(self), other) < 0) {
+        return nullptr;
+    }
+    return Py_NewRef(self);
+}
+
+PyObject* view_getitem_method(PyObject* self, PyObject* key) {
+    return get_item(frame_of(self), key);
+}
+
+PyObject* view_contains_method(PyObject* self, PyObject* key) {
+    int r = contains(frame_of(self), key);
+    return r < 0 ? nullptr : PyBool_FromLong(r);
+}
+
+PyObject* view_keys(PyObject* self, PyObject*) {
+    return listing(frame_of(self), Part::keys);
+}
+
+PyObject* view_values(PyObject* self, PyObject*) {
+    return listing(frame_of(self), Part::values);
+}
+
+PyObject* view_items(PyObject* self, PyObject*) {
+    return listing(frame_of(self), Part::items);
+}
+
+PyObject* view_reversed(PyObject* self, PyObject*) {
+    auto keys = Owned<>::steal(listing(frame_of(self), Part::keys));
+    if (!keys || PyList_Reverse(keys.get()) < 0) {
+        return nullptr;
+    }
+    return keys.release();
+}
+
+PyObject* view_copy(PyObject* self, PyObject*) {
+    return snapshot(frame_of(self));
+}
+
+PyObject* view_update(PyObject* self, PyObject* other) {
+    if (!is_mergeable(other)) {
+        PyErr_Format(PyExc_TypeError,
+                     "update() argument must be a dict or another locals view, not %.200s",
+                     Py_TYPE(other)->tp_name);
+        return nullptr;
+    }
+    if (merge(frame_of(self), other) < 0) {
+        return nullptr;
+    }
+    Py_RETURN_NONE;
+}
+
+bool check_nargs(const char* name, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi) {
+    if (nargs >= lo && nargs <= hi) {
+        return true;
+    }
+    PyErr_Format(PyExc_TypeError, "%s expected %zd to %zd arguments, got %zd", name, lo, hi,
+                 nargs);
+    return false;
+}
+
+// get(key, default=None)
+PyObject* view_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (!check_nargs("get", nargs, 1, 2)) {
+        return nullptr;
+    }
+    PyObject* r = get_item(frame_of(self), args[0]);
+    if (r == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+        return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+    }
+    return r;
+}
+
+// setdefault(key, default=None)
+PyObject* view_setdefault(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (!check_nargs("setdefault", nargs, 1, 2)) {
+        return nullptr;
+    }
+    PyObject* r = get_item(frame_of(self), args[0]);
+    if (r == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+        PyObject* value = nargs == 2 ? args[1] : Py_None;
+        if (set_item(frame_of(self), args[0], value) < 0) {
+            return nullptr;
+        }
+        return Py_NewRef(value);
+    }
+    return r;
+}
+
+// pop(key[, default])
+PyObject* view_pop(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (!check_nargs("pop", nargs, 1, 2)) {
+        return nullptr;
+    }
+    PyFrameObject* fo = frame_of(self);
+    PyObject* key = args[0];
+    Vars vars(code_of(fo));
+    Match m;
+    if (!find(fo, vars, key, Purpose::write, m)) {
+        return nullptr;
+    }
+    if (m.index >= 0) {
+        // Deleting a variable: set_item words the refusal.
+        (void)set_item(fo, key, nullptr);
+        return nullptr;
+    }
+    PyObject* value = nullptr;
+    if (!extra_get(fo, m, key, value)) {
+        return nullptr;
+    }
+    if (value == nullptr) {
+        if (nargs == 2) {
+            return Py_NewRef(args[1]);
+        }
+        PyErr_SetObject(PyExc_KeyError, key);
+        return nullptr;
+    }
+    auto result = Owned<>::ref(value);
+    if (set_item(fo, key, nullptr) < 0) {
+        return nullptr;
+    }
+    return result.release();
+}
+
+int view_traverse(PyObject* self, visitproc visit, void* arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(reinterpret_cast<View*>(self)->frame);
+    return 0;
+}
+
+int view_clear(PyObject* self) {
+    Py_CLEAR(reinterpret_cast<View*>(self)->frame);
+    return 0;
+}
+
+void view_dealloc(PyObject* self) {
+    PyTypeObject* type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    (void)view_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+template <class F>
+PyCFunction as_cfunction(F* f) {
+    return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
+}
+
+PyMethodDef view_methods[] = {
+    {"__getitem__", view_getitem_method, METH_O | METH_COEXIST, "Return self[key]."},
+    {"__contains__", view_contains_method, METH_O | METH_COEXIST, "Return key in self."},
+    {"keys", view_keys, METH_NOARGS, "A list of the keys: variables in slot order, then extras."},
+    {"values", view_values, METH_NOARGS, "A list of the values, in the order of keys()."},
+    {"items", view_items, METH_NOARGS, "A list of (key, value) pairs, in the order of keys()."},
+    {"get", as_cfunction(view_get), METH_FASTCALL,
+     "get(key, default=None, /)\n--\n\nself[key] if key is present, else default."},
+    {"setdefault", as_cfunction(view_setdefault), METH_FASTCALL,
+     "setdefault(key, default=None, /)\n--\n\n"
+     "self[key] if key is present; else set self[key] = default and return it."},
+    {"pop", as_cfunction(view_pop), METH_FASTCALL,
+     "pop(key, default=<unrepresentable>, /)\n--\n\n"
+     "Remove an extra key and return its value. Variables cannot be removed (ValueError)."},
+    {"update", view_update, METH_O,
+     "update(other, /)\n--\n\nSet every item of other, a dict or another locals view."},
+    {"copy", view_copy, METH_NOARGS, "A dict with the current items."},
+    {"__reversed__", view_reversed, METH_NOARGS, "A list of the keys, last first."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot view_slots[] = {
+    {Py_tp_doc, const_cast<char*>(
+                    "A live, write-through view of a function frame's variables.\n\n"
+                    "Made by framescope.locals(frame). Reading gives the variables' current\n"
+                    "values; writing changes them in the frame, which its code sees when it\n"
+                    "continues. Keys that are not variables of the code are kept as extras.")},
+    {Py_tp_dealloc, reinterpret_cast<void*>(view_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(view_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(view_clear)},
+    {Py_tp_repr, reinterpret_cast<void*>(view_repr)},
+    {Py_tp_hash, reinterpret_cast<void*>(PyObject_HashNotImplemented)},
+    {Py_tp_richcompare, reinterpret_cast<void*>(view_richcompare)},
+    {Py_tp_iter, reinterpret_cast<void*>(view_iter)},
+    {Py_tp_methods, view_methods},
+    {Py_mp_subscript, reinterpret_cast<void*>(view_subscript)},
+    {Py_mp_ass_subscript, reinterpret_cast<void*>(view_ass_subscript)},
+    {Py_mp_length, reinterpret_cast<void*>(view_length)},
+    {Py_sq_contains, reinterpret_cast<void*>(view_contains)},
+    {Py_nb_or, reinterpret_cast<void*>(view_or)},
+    {Py_nb_inplace_or, reinterpret_cast<void*>(view_inplace_or)},
+    {0, nullptr},
+};
+
+PyType_Spec view_spec = {
+    "framescope.LocalsView",
+    sizeof(View),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_MAPPING |
+        Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    view_slots,
+};
+
+// ---- module functions ----------------------------------------------------------------------
+
+PyFrameObject* frame_arg(const char* fname, PyObject* op) {
+    if (op == nullptr) {
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'frame'", fname);
+        return nullptr;
+    }
+    if (!PyFrame_Check(op)) {
+        PyErr_Format(PyExc_TypeError, "%s() frame must be a frame object, not %.200s", fname,
+                     Py_TYPE(op)->tp_name);
+        return nullptr;
+    }
+    return reinterpret_cast<PyFrameObject*>(op);
+}
+
+PyObject* name_arg(const char* fname, PyObject* op) {
+    if (op == nullptr) {
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'name'", fname);
+        return nullptr;
+    }
+    if (!PyUnicode_Check(op)) {
+        PyErr_Format(PyExc_TypeError, "%s() name must be a str, not %.200s", fname,
+                     Py_TYPE(op)->tp_name);
+        return nullptr;
+    }
+    return op;
+}
+
+// Whether the frame's variables are shown through a LocalsView: a function frame's (fast locals,
+// cells). Module, class and exec/eval code keep theirs in a namespace mapping instead, except
+// that on 3.13+ such a frame running an inlined comprehension is shown through a view while the
+// comprehension's variable is live, as CPython's f_locals does.
+bool uses_view(PyFrameObject* fo) {
+    compat::IFrame* f = compat::of_object(fo);
+    PyCodeObject* co = compat::code(f);
+    if (compat::is_optimized(co)) {
+        return true;
+    }
+#if FS_HAS_EXTRA_LOCALS
+    Vars vars(co);
+    for (int i = 0; i < vars.count(); ++i) {
+        if ((vars.kind(i) & compat::VAR_HIDDEN) && compat::var_value(f, vars, i) != nullptr) {
+            return true;
+        }
+    }
+#endif
+    return false;
+}
+
+// The namespace mapping of a frame that does not use a view (borrowed), or nullptr with an
+// error set.
+PyObject* namespace_of(PyFrameObject* fo) {
+    PyObject* ns = compat::locals_mapping(compat::of_object(fo));
+    if (ns == nullptr) {
+        PyErr_Format(PyExc_RuntimeError, "the frame of %U has no namespace mapping",
+                     compat::function_name(code_of(fo)));
+    }
+    return ns;
+}
+
+PyObject* new_view(PyFrameObject* fo) {
+    auto* v = PyObject_GC_New(View, view_type);
+    if (v == nullptr) {
+        return nullptr;
+    }
+    v->frame = reinterpret_cast<PyFrameObject*>(Py_NewRef(fo));
+    PyObject_GC_Track(v);
+    return reinterpret_cast<PyObject*>(v);
+}
+
+PyObject* py_locals(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static constexpr std::array<const char*, 1> names{"frame"};
+    std::array<PyObject*, 1> given{};
+    if (!parse_args("locals", names, 1, args, nargs, kwnames, given)) {
+        return nullptr;
+    }
+    PyFrameObject* fo = frame_arg("locals", given[0]);
+    if (fo == nullptr) {
+        return nullptr;
+    }
+    if (uses_view(fo)) {
+        return new_view(fo);
+    }
+    return Py_XNewRef(namespace_of(fo));
+}
+
+// The variable's value (new reference), or nullptr: with an error set, or without one when
+// the frame has no bound variable of that name.
+PyObject* variable(PyFrameObject* fo, PyObject* name) {
+    if (uses_view(fo)) {
+        PyObject* v = get_item(fo, name);
+        if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+        }
+        return v;
+    }
+    PyObject* ns = namespace_of(fo);
+    if (ns == nullptr) {
+        return nullptr;
+    }
+    PyObject* v = nullptr;
+    if (PyDict_CheckExact(ns)) {
+        v = Py_XNewRef(PyDict_GetItemWithError(ns, name));
+    } else {
+        v = PyObject_GetItem(ns, name);
+        if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+        }
+    }
+    return v;
+}
+
+PyObject* py_getvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static constexpr std::array<const char*, 2> names{"frame", "name"};
+    std::array<PyObject*, 2> given{};
+    if (!parse_args("getvar", names, 2, args, nargs, kwnames, given)) {
+        return nullptr;
+    }
+    PyFrameObject* fo = frame_arg("getvar", given[0]);
+    PyObject* name = fo ? name_arg("getvar", given[1]) : nullptr;
+    if (name == nullptr) {
+        return nullptr;
+    }
+    PyObject* v = variable(fo, name);
+    if (v == nullptr && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_NameError, "variable %R does not exist", name);
+    }
+    return v;
+}
+
+PyObject* py_setvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static constexpr std::array<const char*, 3> names{"frame", "name", "value"};
+    std::array<PyObject*, 3> given{};
+    if (!parse_args("setvar", names, 3, args, nargs, kwnames, given)) {
+        return nullptr;
+    }
+    PyFrameObject* fo = frame_arg("setvar", given[0]);
+    PyObject* name = fo ? name_arg("setvar", given[1]) : nullptr;
+    if (name == nullptr) {
+        return nullptr;
+    }
+    if (given[2] == nullptr) {
+        PyErr_SetString(PyExc_TypeError, "setvar() missing required argument 'value'");
+        return nullptr;
+    }
+    int r = -1;
+    if (uses_view(fo)) {
+        r = set_item(fo, name, given[2]);
+    } else if (PyObject* ns = namespace_of(fo)) {
+        r = PyObject_SetItem(ns, name, given[2]);
+    }
+    if (r < 0) {
+        return nullptr;
+    }
+    Py_RETURN_NONE;
+}
+
+// lookup(frame, name): what the frame's code would get for `name`.
+PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static constexpr std::array<const char*, 2> names{"frame", "name"};
+    std::array<PyObject*, 2> given{};
+    if (!parse_args("lookup", names, 2, args, nargs, kwnames, given)) {
+        return nullptr;
+    }
+    PyFrameObject* fo = frame_arg("lookup", given[0]);
+    PyObject* name = fo ? name_arg("lookup", given[1]) : nullptr;
+    if (name == nullptr) {
+        return nullptr;
+    }
+    compat::IFrame* f = compat::of_object(fo);
+    PyCodeObject* co = compat::code(f);
+    Vars vars(co);
+    bool optimized = compat::is_optimized(co);
+    bool is_module = !optimized && compat::locals_mapping(f) == compat::globals(f);
+
+    if (optimized) {
+        // A variable of the function decides alone: the code never looks further for it.
+        Match m;
+        if (!find(fo, vars, name, Purpose::write, m)) {
+            return nullptr;
+        }
+        if (m.index >= 0) {
+            if (PyObject* v = compat::var_value(f, vars, m.index)) {
+                return Py_NewRef(v);
+            }
+            if (vars.kind(m.index) & compat::VAR_FREE) {
+                PyErr_Format(PyExc_NameError,
+                             "cannot access free variable %R where it is not associated with "
+                             "a value in enclosing scope",
+                             name);
+            } else {
+                PyErr_Format(PyExc_UnboundLocalError,
+                             "cannot access local variable %R where it is not associated with "
+                             "a value",
+                             name);
+            }
+            return nullptr;
+        }
+    } else if (!is_module) {
+        // A class body (or exec with separate locals): its namespace first, then, for names
+        // the body takes from an enclosing function, that function's cell.
+        if (PyObject* v = variable(fo, name)) {
+            return v;
+        }
+        if (PyErr_Occurred()) {
+            return nullptr;
+        }
+        Match m;
+        if (!find(fo, vars, name, Purpose::read, m)) {
+            return nullptr;
+        }
+        if (m.index >= 0 && (vars.kind(m.index) & compat::VAR_FREE)) {
+            return Py_NewRef(m.value);
+        }
+    }
+    PyObject* scopes[] = {compat::globals(f), compat::builtins(f)};
+    for (PyObject* scope : scopes) {
+        if (scope == nullptr) {
+            continue;
+        }
+        PyObject* v = nullptr;
+        if (PyDict_Check(scope)) {
+            v = Py_XNewRef(PyDict_GetItemWithError(scope, name));
+        } else {
+            v = PyObject_GetItem(scope, name);
+            if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+                PyErr_Clear();
+            }
+        }
+        if (v != nullptr || PyErr_Occurred()) {
+            return v;
+        }
+    }
+    PyErr_Format(PyExc_NameError, "name %R is not defined", name);
+    return nullptr;
+}
+
+PyMethodDef vars_methods[] = {
+    {"locals", as_cfunction(py_locals), METH_FASTCALL | METH_KEYWORDS,
+     "locals($module, /, frame)\n--\n\n"
+     "The frame's variables as a live mapping.\n\n"
+     "A function frame (also a generator's or coroutine's) gives a LocalsView: reading it\n"
+     "shows the variables' current values, writing changes them in the frame. A module frame\n"
+     "gives the module's dict, a class body its namespace, exec/eval code its locals mapping."},
+    {"getvar", as_cfunction(py_getvar), METH_FASTCALL | METH_KEYWORDS,
+     "getvar($module, /, frame, name)\n--\n\n"
+     "The value of the frame's variable `name`; NameError when it has no bound variable of\n"
+     "that name."},
+    {"setvar", as_cfunction(py_setvar), METH_FASTCALL | METH_KEYWORDS,
+     "setvar($module, /, frame, name, value)\n--\n\n"
+     "Set the frame's variable `name` to value, as locals(frame)[name] = value."},
+    {"lookup", as_cfunction(py_lookup), METH_FASTCALL | METH_KEYWORDS,
+     "lookup($module, /, frame, name)\n--\n\n"
+     "The value the frame's own code would get for `name`: its local, cell or free variable,\n"
+     "then globals, then builtins (class bodies: namespace first). NameError (or\n"
+     "UnboundLocalError) when the code would raise one."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+PyMethodDef* methods() {
+    return vars_methods;
+}
+
+int add_view_type(PyObject* module) {
+    if (view_type == nullptr) {
+        view_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&view_spec));
+        if (view_type == nullptr) {
+            return -1;
+        }
+    }
+    auto ref = Owned<PyTypeObject>::ref(view_type);
+    if (PyModule_AddObject(module, "LocalsView", ref.obj()) < 0) {
+        return -1;
+    }
+    (void)ref.release();
+    return 0;
+}
+
+}  // namespace fs::vars
