@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import statistics
 import sys
-import time
 import traceback
+
+from _timing import calls_of, compare, fmt_time, heading, print_table, verdict
 
 import framescope
 from framescope import _core
@@ -44,52 +44,6 @@ def descend(target: int, fn):
     return descend(target, fn)
 
 
-def timed_batch(fn, arg, calls: int) -> float:
-    """Seconds per call of fn(arg) over a batch (arg None: fn())."""
-    if arg is None:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        return (time.perf_counter() - start) / calls
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn(arg)
-    return (time.perf_counter() - start) / calls
-
-
-def compare(candidates: list[tuple[str, object, object]], rounds: int,
-            batch_seconds: float) -> dict[str, float]:
-    """Median seconds per call of each (name, fn, arg), measured in interleaved rounds."""
-    calls = {}
-    for name, fn, arg in candidates:  # calibrate each batch to ~batch_seconds
-        n = 1
-        while True:
-            t = timed_batch(fn, arg, n) * n
-            if t >= batch_seconds / 4 or n >= 1 << 22:
-                break
-            n *= 4
-        calls[name] = max(1, int(n * batch_seconds / max(t, 1e-9)))
-    samples: dict[str, list[float]] = {name: [] for name, _, _ in candidates}
-    for r in range(rounds):
-        order = candidates[r % len(candidates):] + candidates[:r % len(candidates)]
-        for name, fn, arg in order:
-            samples[name].append(timed_batch(fn, arg, calls[name]))
-    return {name: statistics.median(s) for name, s in samples.items()}
-
-
-def fmt_time(seconds: float) -> str:
-    ns = seconds * 1e9
-    return f"{ns:.0f} ns" if ns < 10_000 else f"{ns / 1000:.1f} us"
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}")
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,17 +53,15 @@ def main() -> int:
                     help="seconds per batch of calls (default 0.01)")
     args = ap.parse_args()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 2000))
-    version = sys.version.split()[0] + ("-debug" if hasattr(sys, "gettotalrefcount") else "")
-    print(f"== framescope {framescope.__version__}, CPython {version} {args.row}".rstrip())
-    print(f"   median of {args.rounds} interleaved rounds; ratio = other / framescope")
+    heading(f"stack walk: framescope {framescope.__version__}", args.row, args.rounds)
     missed = []
 
     rows = []
     for depth in (0, 5):
         def measure(depth=depth):
-            return compare([("framescope", framescope.getframe, depth),
-                            ("sys", sys._getframe, depth),
-                            ("nanobind", _core._getframe_nanobind, depth)],
+            return compare([("framescope", calls_of(framescope.getframe, depth)),
+                            ("sys", calls_of(sys._getframe, depth)),
+                            ("nanobind", calls_of(_core._getframe_nanobind, depth))],
                            args.rounds, args.batch)
         m = descend(20, measure)
         ratio = m["framescope"] / m["sys"]
@@ -129,10 +81,10 @@ def main() -> int:
     for depth in (10, 50, 200):
         def measure(depth=depth):
             assert len(framescope.stack()) == depth
-            return compare([("stack", framescope.stack, None),
-                            ("inspect.stack()", inspect.stack, None),
-                            ("traceback.extract_stack()", traceback.extract_stack, None),
-                            ("f_back loop", f_back_loop, None)],
+            return compare([("stack", calls_of(framescope.stack)),
+                            ("inspect.stack()", calls_of(inspect.stack)),
+                            ("traceback.extract_stack()", calls_of(traceback.extract_stack)),
+                            ("f_back loop", calls_of(f_back_loop))],
                            args.rounds, args.batch)
         m = descend(depth, measure)
         row = [str(depth), fmt_time(m["stack"])]
@@ -146,12 +98,7 @@ def main() -> int:
     print_table("stack() (how many times faster framescope is; targets at depth 50: "
                 "300x, 30x, 3x)",
                 ["depth", "stack()", "inspect.stack()", "extract_stack()", "f_back loop"], rows)
-    print()
-    if missed:
-        for m in missed:
-            print(f"target missed: {m}")
-    else:
-        print("all targets met")
+    verdict(missed)
     return 0
 
 

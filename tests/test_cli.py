@@ -22,6 +22,15 @@ def test_demo_runs_and_shows_the_stack():
     assert "\033[" not in proc.stdout  # no colour when not on a terminal
 
 
+def test_demo_changes_a_variable_in_an_outer_frame():
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "with framescope.locals:  the loop ran 2 times" in proc.stdout
+    # f_locals writes reach the frame only from 3.13 (PEP 667).
+    lost = "5 times" if sys.version_info < (3, 13) else "2 times"
+    assert f"with f_locals:           the loop ran {lost}" in proc.stdout
+
+
 def test_help_and_no_command():
     proc = run("--help")
     assert proc.returncode == 0 and "demo" in proc.stdout

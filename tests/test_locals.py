@@ -964,6 +964,34 @@ class TestThreadsAndReferences:
         assert_clean_exit(proc)
         assert proc.stdout.strip() == "ok"
 
+    def test_writes_in_a_hot_loop_with_the_jit_enabled(self):
+        """Where the interpreter has a JIT (3.13+ builds with the tier-2 optimizer, enabled by
+        PYTHON_JIT=1), a write from a callee must reach a frame whose loop runs as a trace."""
+        proc = run_isolated(
+            """
+            import sys, framescope
+
+            def bump():
+                framescope.locals(sys._getframe(1))["step"] = 0.5
+
+            def hot():
+                total = 0
+                step = 1
+                for i in range(40000):
+                    total += step
+                    if i == 20000:
+                        bump()
+                return total
+
+            for _ in range(3):
+                assert hot() == 20001 + 19999 * 0.5, hot()
+            print("ok")
+            """,
+            env={"PYTHON_JIT": "1"},
+        )
+        assert_clean_exit(proc)
+        assert proc.stdout.strip() == "ok"
+
     def test_view_keeps_its_frame_alive(self):
         def f():
             x = 1

@@ -4,6 +4,7 @@
 // raw METH_FASTCALL functions (walk/walk.cpp): their whole cost is a few dozen nanoseconds, and
 // nanobind's dispatch would add about as much again (the benchmark prints both).
 #include "compat/python.hpp"
+#include "compat/variables.hpp"
 #include "vars/vars.hpp"
 #include "walk/frame_info.hpp"
 #include "walk/walk.hpp"
@@ -38,6 +39,9 @@ NB_MODULE(_core, m) {
     caps["interpreter_frame"] = bool(FS_HAS_INTERPRETER_FRAME);
     caps["co_qualname"] = bool(FS_HAS_CO_QUALNAME);
     caps["frame_executable"] = bool(FS_HAS_FRAME_EXECUTABLE);
+    caps["hidden_locals"] = bool(FS_HAS_HIDDEN_LOCALS);
+    caps["extra_locals_on_frame"] = bool(FS_HAS_EXTRA_LOCALS);
+    caps["borrowed_locals"] = bool(FS_HAS_BORROWED_LOCALS);
 #ifdef Py_REF_DEBUG
     caps["ref_debug"] = true;
 #else

@@ -51,6 +51,42 @@ class Pipeline:
         return probe()
 
 
+def _retry_loop(fetch) -> int:
+    max_retries = 5
+    retries = 0
+    while fetch():
+        retries += 1
+        if retries >= max_retries:
+            break
+    return retries
+
+
+def _variables_demo() -> tuple[int, int]:
+    """How many times _retry_loop runs when fetch() lowers its limit to 2, through f_locals
+    and through framescope."""
+
+    def via(setter):
+        def fetch():
+            return layer1()
+
+        def layer1():
+            return layer2()
+
+        def layer2():
+            setter(framescope.getframe(3))  # 3 calls out: _retry_loop
+            return True
+
+        return _retry_loop(fetch)
+
+    def with_f_locals(frame):
+        frame.f_locals["max_retries"] = 2
+
+    def with_framescope(frame):
+        framescope.locals(frame)["max_retries"] = 2
+
+    return via(with_f_locals), via(with_framescope)
+
+
 def _median_ns(fn, calls: int) -> float:
     times = []
     for _ in range(7):
@@ -128,6 +164,33 @@ Pipeline().run([1, 2], probe=lambda: framescope.stack())
         name = "main" if tid == threading.main_thread().ident else "worker"
         out.say(f"    thread {tid} ({name}): {len(frames)} frames, innermost "
                 f"{frames[0].function} at line {frames[0].lineno}")
+
+    out.title("5. Change a variable in an outer frame - on any version")
+    out.code("""
+def retry_loop(fetch):
+    retries = 0
+    while fetch():                  # the frame waits here, in the call
+        retries += 1
+        if retries >= max_retries:  # max_retries is a local of retry_loop
+            ...
+
+# somewhere inside fetch(), three frames further in:
+frame = framescope.getframe(3)                # retry_loop's frame
+framescope.locals(frame)["max_retries"] = 2
+""")
+    lost, kept = _variables_demo()
+    if sys.version_info < (3, 13):
+        out.say(f"On CPython {sys.version_info[0]}.{sys.version_info[1]} the classic "
+                "frame.f_locals['max_retries'] = 2 is silently lost:")
+        out.say(f"    with f_locals:           the loop ran {lost} times (the write was dropped)")
+    else:
+        out.say(f"CPython {sys.version_info[0]}.{sys.version_info[1]} has PEP 667's "
+                "write-through f_locals; framescope gives the same on 3.10-3.12:")
+        out.say(f"    with f_locals:           the loop ran {lost} times")
+    out.say(f"    with framescope.locals:  the loop ran {kept} times (it stopped at the new limit)")
+    out.say("The view is live: it reads the frame's variables as they are now, writes reach")
+    out.say("the frame (also generators and other threads), and names that are not variables")
+    out.say("of the code are kept beside them, as PEP 667 specifies.")
 
     out.title("Next")
     out.say("    import framescope; help(framescope)      the API")

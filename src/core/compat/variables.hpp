@@ -29,13 +29,13 @@
 // 3.14 lets the value stack hold borrowed references to locals (LOAD_FAST_BORROW): a value that
 // a write replaces must stay alive until the frame ends, in f_overwritten_fast_locals.
 #define FS_HAS_BORROWED_LOCALS (PY_VERSION_HEX >= 0x030E0000)
-// Builds with the tier-2 optimizer (_Py_TIER2) may run traces that assumed a local's type.
-#if PY_VERSION_HEX >= 0x030D0000 && defined(_Py_TIER2)
-#define FS_HAS_TIER2_EXECUTORS 1
-extern "C" PyAPI_FUNC(void)
-    _Py_Executors_InvalidateDependency(PyInterpreterState* interp, void* obj, int is_invalidation);
-#else
-#define FS_HAS_TIER2_EXECUTORS 0
+// 3.13+ may be built with the tier-2 optimizer (the JIT), whose traces can rely on what a code
+// object's locals hold; a write from outside must invalidate them. Whether the interpreter has
+// one is not visible to extensions at compile time (_Py_TIER2 is a flag of CPython's own build),
+// so the hook is looked up when the core loads.
+#define FS_HAS_TIER2_EXECUTORS (PY_VERSION_HEX >= 0x030D0000)
+#if FS_HAS_TIER2_EXECUTORS
+#include <dlfcn.h>
 #endif
 
 namespace fs::compat {
@@ -226,6 +226,18 @@ inline PyObject* extras_dict(PyFrameObject* fo, bool create) noexcept {
 // variables are never copied there, so a key naming one is a true extra.)
 constexpr bool extras_shadowed_by_variables = !FS_HAS_EXTRA_LOCALS;
 
+// Drops the tier-2 traces that depend on `co`, where the interpreter has a tier-2 optimizer.
+inline void invalidate_executors([[maybe_unused]] PyCodeObject* co) noexcept {
+#if FS_HAS_TIER2_EXECUTORS
+    using Hook = void (*)(PyInterpreterState*, void*, int);
+    static const Hook hook =
+        reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "_Py_Executors_InvalidateDependency"));
+    if (hook != nullptr) {
+        hook(PyInterpreterState_Get(), co, 1);
+    }
+#endif
+}
+
 // Stores `value` (not nullptr) as entry i's value: into its cell for a cell or free variable,
 // into the slot otherwise. Keeps what the interpreter caches in step, so that no later
 // write-back of the cache undoes it. The frame must not have finished. Returns -1 with a
@@ -241,9 +253,7 @@ inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value
         return -1;
     }
 #endif
-#if FS_HAS_TIER2_EXECUTORS
-    _Py_Executors_InvalidateDependency(PyInterpreterState_Get(), code(f), 1);
-#endif
+    invalidate_executors(code(f));
     int slot = vars.slot(i);
     PyObject* old = slot_object(f, slot);
     if ((vars.kind(i) & (VAR_CELL | VAR_FREE)) && old != nullptr && PyCell_Check(old)) {

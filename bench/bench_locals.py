@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Benchmark: reading and writing one variable of another frame, framescope against what
+Python offers on the same interpreter, side by side.
+
+The frame is a function with eight variables that waits on a call (the usual case: a frame up
+the stack). Each operation is timed inline in a loop, in interleaved rounds; the time of the
+same loop with an empty body (or, for writes, with just the computation of the value) is
+subtracted, and the table shows medians and ratios of what remains. Writes store a different
+small int each time, so that no candidate can skip the store.
+
+Baselines:
+  3.10-3.12  read:  frame.f_locals[name] (copies every variable into a dict, then reads it)
+             write: frame.f_locals[name] = v, then ctypes.pythonapi.PyFrame_LocalsToFast
+                    (the usual idiom; the only one whose write reaches the frame)
+  3.13+      the native FrameLocalsProxy: frame.f_locals[name] (a new proxy each time) and a
+             proxy kept in a variable
+
+Targets (README, "Benchmarks"):
+  3.10-3.12  writes >= 10x faster than the ctypes idiom, reads >= 3x faster than f_locals[name]
+  3.13+      writes <= 1.2x and reads <= 1.5x the native proxy's time
+
+framescope is measured two ways: through a view kept in a variable (view[name]) and through a
+view made for each operation (framescope.locals(frame)[name]); each is compared with the
+baseline of the same kind.
+
+Run: ./dev bench (every interpreter) or python bench/bench_locals.py (this one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import sys
+import time
+
+from _timing import compare, fmt_time, heading, print_table, verdict
+
+import framescope
+
+NATIVE_PROXY = sys.version_info >= (3, 13)
+
+
+def stmt_timer(stmt: str, namespace: dict) -> object:
+    """A timer running `stmt` n times in a loop whose counter is _i."""
+    code = f"def _loop(_n):\n    for _i in range(_n):\n        {stmt}\n"
+    scope = dict(namespace)
+    exec(code, scope)
+    loop = scope["_loop"]
+
+    def timer(n: int) -> float:
+        start = time.perf_counter()
+        loop(n)
+        return (time.perf_counter() - start) / n
+    return timer
+
+
+def measure(frame, rounds: int, batch: float) -> dict[str, float]:
+    ns = {
+        "frame": frame,
+        "view": framescope.locals(frame),
+        "locals": framescope.locals,
+        "name": "d",
+        "ctypes": ctypes,
+        "to_fast": ctypes.pythonapi.PyFrame_LocalsToFast,
+        "py_object": ctypes.py_object,
+        "c_int0": ctypes.c_int(0),
+    }
+    if NATIVE_PROXY:
+        ns["proxy"] = frame.f_locals
+    candidates = {
+        "empty loop": "pass",
+        "value only": "_x = _i & 255",
+        "read view": "view[name]",
+        "read fresh": "locals(frame)[name]",
+        "write view": "view[name] = _i & 255",
+        "write fresh": "locals(frame)[name] = _i & 255",
+        "read f_locals": "frame.f_locals[name]",
+    }
+    if NATIVE_PROXY:
+        candidates |= {
+            "read proxy": "proxy[name]",
+            "write proxy": "proxy[name] = _i & 255",
+            "write f_locals": "frame.f_locals[name] = _i & 255",
+        }
+    else:
+        candidates["write f_locals"] = (
+            "frame.f_locals[name] = _i & 255; to_fast(py_object(frame), c_int0)")
+    m = compare([(k, stmt_timer(v, ns)) for k, v in candidates.items()], rounds, batch)
+    empty, value_only = m.pop("empty loop"), m.pop("value only")
+    return {k: max(t - (value_only if k.startswith("write") else empty), 1e-12)
+            for k, t in m.items()}
+
+
+def target(a, b, c, run):
+    """A frame with eight variables, waiting on a call."""
+    d = a + b
+    e = [a, b, c]
+    f = {"k": d}
+    g = "text"
+    h = None
+    return run(sys._getframe()), (d, e, f, g, h)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
+    ap.add_argument("--rounds", type=int, default=15, help="rounds (default 15)")
+    ap.add_argument("--batch", type=float, default=0.01,
+                    help="seconds per batch of operations (default 0.01)")
+    args = ap.parse_args()
+    heading(f"variables: framescope {framescope.__version__}", args.row, args.rounds)
+
+    m, (d, *_) = target(1, 2, 3, lambda frame: measure(frame, args.rounds, args.batch))
+    assert isinstance(d, int) and 0 <= d <= 255, "the writes did not reach the frame"
+
+    missed = []
+    rows = []
+
+    def row(op, ours, theirs, kind, target_text, ok, ratio_text):
+        rows.append([op, kind, fmt_time(m[ours]), theirs.replace("proxy", "proxy (kept)"),
+                     fmt_time(m[theirs]), ratio_text, target_text, "yes" if ok else "NO"])
+        if not ok:
+            missed.append(f"{op} {kind}: {ratio_text} vs {theirs} (target {target_text})")
+
+    for op in ("read", "write"):
+        for kind, baseline in (("view", "proxy" if NATIVE_PROXY else "f_locals"),
+                               ("fresh", "f_locals")):
+            ours, theirs = f"{op} {kind}", f"{op} {baseline}"
+            if NATIVE_PROXY:
+                limit = 1.5 if op == "read" else 1.2
+                ratio = m[ours] / m[theirs]
+                row(op, ours, theirs, kind, f"<= {limit}x time", ratio <= limit,
+                    f"{ratio:.2f}x time")
+            else:
+                need = 3 if op == "read" else 10
+                speedup = m[theirs] / m[ours]
+                row(op, ours, theirs, kind, f">= {need}x faster", speedup >= need,
+                    f"{speedup:.1f}x faster")
+    print_table("one variable of a waiting frame ('view': framescope.locals(frame) kept; "
+                "'fresh': made per operation)",
+                ["op", "framescope", "time", "baseline", "time", "ratio", "target", "met"],
+                rows)
+    verdict(missed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
