@@ -497,6 +497,25 @@ class TestWrites:
         assert framescope.locals(framescope.frame_of(g))["x"] == 99
         assert next(g) == 99
 
+    def test_generator_that_has_not_started(self):
+        def gen(limit):
+            for i in range(limit):
+                yield i
+
+        g = gen(10)
+        framescope.locals(g.gi_frame)["limit"] = 2
+        assert list(g) == [0, 1]
+
+    def test_extras_are_shared_with_f_locals(self):
+        def f():
+            x = 1
+            frame = sys._getframe()
+            framescope.locals(frame)["from_view"] = 1
+            frame.f_locals["from_f_locals"] = 2  # an extra key by the interpreter's own API
+            return frame.f_locals["from_view"], framescope.locals(frame)["from_f_locals"]
+
+        assert f() == (1, 2)
+
     def test_suspended_coroutine(self):
         async def coro():
             x = 1
@@ -743,11 +762,13 @@ class TestNamespaces:
                     {"framescope": framescope, "sys": sys}, ns)
         assert view is ns
 
-    def test_exec_of_function_code_objects_is_still_a_function_frame(self):
-        def f():
-            return framescope.locals(sys._getframe())
-
-        assert type(f()) is framescope.LocalsView
+    def test_exec_of_a_function_code_object_is_a_function_frame(self):
+        seen = []
+        scope = {"framescope": framescope, "sys": sys, "seen": seen}
+        exec("def record():\n    x = 1\n    seen.append(framescope.locals(sys._getframe()))\n",
+             scope)
+        exec(scope["record"].__code__, scope)  # runs the function's code without a call
+        assert type(seen[0]) is framescope.LocalsView and seen[0]["x"] == 1
 
 
 # ---- getvar and lookup -----------------------------------------------------------------------

@@ -151,7 +151,10 @@ def run_row(args: argparse.Namespace) -> int:
             env.update(sanitizer_env())
         if args.mode == "bench":
             failed = []
+            wanted = [w for w in os.environ.get("FRAMESCOPE_BENCH", "").split(",") if w]
             for script in sorted((TREE / "bench").glob("bench_*.py")):
+                if wanted and script.stem.removeprefix("bench_") not in wanted:
+                    continue
                 if run([str(vpy), str(script), "--row", args.name], env=env).returncode != 0:
                     failed.append(script.name)
             result["error"] = f"failed: {', '.join(failed)}" if failed else None
@@ -219,6 +222,9 @@ def main() -> int:
         p.add_argument("--only", action="append", metavar="NAME",
                        help="run only this row (repeatable): " +
                        ", ".join(r.name for r in ROWS))
+        if mode == "bench":
+            p.add_argument("--script", action="append", metavar="NAME",
+                           help="run only bench/bench_NAME.py (repeatable; default: all)")
     p = sub.add_parser("row", help="one row, in this environment")
     p.add_argument("name")
     p.add_argument("--python", required=True)
@@ -235,6 +241,8 @@ def main() -> int:
     rows = [r for r in ROWS if not args.only or r.name in args.only]
     if args.command == "bench":
         rows = [r for r in rows if not r.sanitize]  # a sanitized build's timings mean nothing
+        if args.script:
+            os.environ["FRAMESCOPE_BENCH"] = ",".join(args.script)
     started = time.monotonic()
     results = []
     for row in rows:
