@@ -267,16 +267,31 @@ inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value
     if (old != nullptr && !_Py_IsImmortal(old)) {
         // Keep the old value alive for as long as the frame: its value stack may still hold a
         // borrowed reference to it. The tuple is the one CPython's own proxy appends to.
-        PyObject* kept = fo->f_overwritten_fast_locals;
-        Py_ssize_t n = kept != nullptr ? PyTuple_GET_SIZE(kept) : 0;
-        PyObject* grown = PyTuple_New(n + 1);
-        if (grown == nullptr) {
-            return -1;
+        // (The reference is taken before allocating: a collection could run finalizers.)
+        PyObject* keep = Py_NewRef(old);
+        auto size = [fo] {
+            PyObject* t = fo->f_overwritten_fast_locals;
+            return t != nullptr ? PyTuple_GET_SIZE(t) : Py_ssize_t{0};
+        };
+        PyObject* grown = nullptr;
+        for (;;) {
+            Py_ssize_t n = size();
+            grown = PyTuple_New(n + 1);
+            if (grown == nullptr) {
+                Py_DECREF(keep);
+                return -1;
+            }
+            if (size() != n) {  // a finalizer run by the allocation wrote too: again
+                Py_DECREF(grown);
+                continue;
+            }
+            for (Py_ssize_t k = 0; k < n; ++k) {
+                PyTuple_SET_ITEM(grown, k,
+                                 Py_NewRef(PyTuple_GET_ITEM(fo->f_overwritten_fast_locals, k)));
+            }
+            PyTuple_SET_ITEM(grown, n, keep);
+            break;
         }
-        for (Py_ssize_t k = 0; k < n; ++k) {
-            PyTuple_SET_ITEM(grown, k, Py_NewRef(PyTuple_GET_ITEM(kept, k)));
-        }
-        PyTuple_SET_ITEM(grown, n, Py_NewRef(old));
         Py_XSETREF(fo->f_overwritten_fast_locals, grown);
     }
     _PyStackRef previous = fast[slot];

@@ -154,8 +154,10 @@ bool for_each_item(PyFrameObject* fo, Fn&& fn) {
         if (vars.skipped(i)) {
             continue;
         }
-        if (PyObject* v = compat::var_value(f, vars, i)) {
-            auto pair = Owned<>::steal(PyTuple_Pack(2, vars.name(i), v));
+        // A strong reference first: allocating may run a collection, and a finalizer could
+        // replace the variable.
+        if (auto v = Owned<>::ref(compat::var_value(f, vars, i))) {
+            auto pair = Owned<>::steal(PyTuple_Pack(2, vars.name(i), v.get()));
             if (!pair || PyList_Append(items.get(), pair.get()) < 0) {
                 return false;
             }
