@@ -1006,12 +1006,18 @@ class TestThreadsAndReferences:
 
             for _ in range(3):
                 assert hot() == 20001 + 19999 * 0.5, hot()
-            print("ok")
+            from framescope import _core
+            jit = getattr(sys, "_jit", None)
+            print("ok", jit is not None and jit.is_enabled(),
+                  _core.CAPABILITIES["tier2_invalidation"])
             """,
             env={"PYTHON_JIT": "1"},
         )
         assert_clean_exit(proc)
-        assert proc.stdout.strip() == "ok"
+        ok, jit_on, invalidating = proc.stdout.split()
+        assert ok == "ok"
+        if jit_on == "True":  # then every write must drop the traces that depend on the code
+            assert invalidating == "True"
 
     def test_view_keeps_its_frame_alive(self):
         def f():

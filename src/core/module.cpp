@@ -18,6 +18,7 @@ NB_MODULE(_core, m) {
     if (PyModule_AddFunctions(m.ptr(), fs::walk::methods()) < 0 ||
         fs::walk::add_frame_info_type(m.ptr()) < 0 ||
         PyModule_AddFunctions(m.ptr(), fs::vars::methods()) < 0 ||
+        fs::compat::init_tier2_hook() < 0 ||
         fs::vars::add_view_type(m.ptr()) < 0) {
         throw nb::python_error();
     }
@@ -42,6 +43,7 @@ NB_MODULE(_core, m) {
     caps["hidden_locals"] = bool(FS_HAS_HIDDEN_LOCALS);
     caps["extra_locals_on_frame"] = bool(FS_HAS_EXTRA_LOCALS);
     caps["borrowed_locals"] = bool(FS_HAS_BORROWED_LOCALS);
+    caps["tier2_invalidation"] = fs::compat::tier2_invalidate != nullptr;
 #ifdef Py_REF_DEBUG
     caps["ref_debug"] = true;
 #else

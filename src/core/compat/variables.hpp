@@ -226,16 +226,50 @@ inline PyObject* extras_dict(PyFrameObject* fo, bool create) noexcept {
 // variables are never copied there, so a key naming one is a true extra.)
 constexpr bool extras_shadowed_by_variables = !FS_HAS_EXTRA_LOCALS;
 
-// Drops the tier-2 traces that depend on `co`, where the interpreter has a tier-2 optimizer.
-inline void invalidate_executors([[maybe_unused]] PyCodeObject* co) noexcept {
+// The interpreter's tier-2 invalidation hook, set by init_tier2_hook() when this process can
+// have tier-2 traces; nullptr otherwise.
+using Tier2Hook = void (*)(PyInterpreterState*, void*, int);
+inline Tier2Hook tier2_invalidate = nullptr;
+
+// Looks the hook up, once, when the core loads. Traces exist only while the tier-2 optimizer
+// is on (PYTHON_JIT at startup); where sys._jit says it is off, writes skip the call, which
+// costs as much as the write itself. Where the interpreter has the hook but no sys._jit, it is
+// always called. Returns -1 with an error set on failure.
+inline int init_tier2_hook() {
 #if FS_HAS_TIER2_EXECUTORS
-    using Hook = void (*)(PyInterpreterState*, void*, int);
-    static const Hook hook =
-        reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "_Py_Executors_InvalidateDependency"));
-    if (hook != nullptr) {
-        hook(PyInterpreterState_Get(), co, 1);
+    auto hook = reinterpret_cast<Tier2Hook>(
+        dlsym(RTLD_DEFAULT, "_Py_Executors_InvalidateDependency"));
+    if (hook == nullptr) {
+        return 0;
     }
+    auto sys = Owned<>::steal(PyImport_ImportModule("sys"));
+    if (!sys) {
+        return -1;
+    }
+    auto jit = Owned<>::steal(PyObject_GetAttrString(sys.get(), "_jit"));
+    if (!jit) {
+        PyErr_Clear();
+        tier2_invalidate = hook;
+        return 0;
+    }
+    auto enabled = Owned<>::steal(PyObject_CallMethod(jit.get(), "is_enabled", nullptr));
+    if (!enabled) {
+        return -1;
+    }
+    int on = PyObject_IsTrue(enabled.get());
+    if (on < 0) {
+        return -1;
+    }
+    tier2_invalidate = on ? hook : nullptr;
 #endif
+    return 0;
+}
+
+// Drops the tier-2 traces that depend on `co`, where there can be any.
+inline void invalidate_executors(PyCodeObject* co) noexcept {
+    if (tier2_invalidate != nullptr) {
+        tier2_invalidate(PyInterpreterState_Get(), co, 1);
+    }
 }
 
 // Stores `value` (not nullptr) as entry i's value: into its cell for a cell or free variable,
