@@ -12,7 +12,9 @@ import asyncio
 import copy
 import ctypes
 import gc
+import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Mapping, MutableMapping
 
@@ -688,6 +690,34 @@ class TestSurvivesTheLocalsCache:
         finally:
             sys.settrace(old)
         assert result == 15
+
+    def test_a_write_made_at_the_pdb_prompt(self):
+        """pdb stops in f; a command at its prompt changes x through framescope; after
+        `continue` f returns the new value (pdb's trace function runs around that command)."""
+        script = textwrap.dedent(
+            """
+            import pdb, sys, framescope
+
+            def poke():
+                framescope.setvar(TARGET, "x", 42)
+                framescope.locals(TARGET)["late"] = "bound at the prompt"
+
+            def f():
+                global TARGET
+                x = 1
+                TARGET = sys._getframe()
+                pdb.set_trace()
+                y = x
+                return y, late
+                late = None
+
+            print("result", f())
+            """
+        )
+        proc = subprocess.run([sys.executable, "-c", script], input="poke()\ncontinue\n",
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "result (42, 'bound at the prompt')" in proc.stdout, proc.stdout
 
     def test_pdb_style_trace_of_every_frame(self):
         """A tracer on every line of the caller while a callee changes the caller's locals."""
