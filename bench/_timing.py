@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -58,6 +59,17 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     for r in [header, ["-" * w for w in widths], *rows]:
         print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
                                for i, (c, w) in enumerate(zip(r, widths))))
+
+
+def parse_args(doc: str) -> argparse.Namespace:
+    """The options every benchmark script takes."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    ap.add_argument("--batch", type=float, default=0.01,
+                    help="seconds per batch of operations (default 0.01)")
+    return ap.parse_args()
 
 
 def heading(title: str, row: str, rounds: int) -> None:

@@ -28,12 +28,11 @@ Run: ./dev bench (every interpreter) or python bench/bench_locals.py (this one).
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import sys
 import time
 
-from _timing import compare, fmt_time, heading, print_table, verdict
+from _timing import compare, fmt_time, heading, parse_args, print_table, verdict
 
 import framescope
 
@@ -102,13 +101,7 @@ def target(a, b, c, run):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
-    ap.add_argument("--rounds", type=int, default=15, help="rounds (default 15)")
-    ap.add_argument("--batch", type=float, default=0.01,
-                    help="seconds per batch of operations (default 0.01)")
-    args = ap.parse_args()
+    args = parse_args(__doc__)
     heading(f"variables: framescope {framescope.__version__}", args.row, args.rounds)
 
     m, (d, *_) = target(1, 2, 3, lambda frame: measure(frame, args.rounds, args.batch))

@@ -16,12 +16,11 @@ Run: ./dev bench (every interpreter) or python bench/bench_walk.py (this one).
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import sys
 import traceback
 
-from _timing import calls_of, compare, fmt_time, heading, print_table, verdict
+from _timing import calls_of, compare, fmt_time, heading, parse_args, print_table, verdict
 
 import framescope
 from framescope import _core
@@ -45,13 +44,7 @@ def descend(target: int, fn):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
-    ap.add_argument("--rounds", type=int, default=15, help="rounds per comparison (default 15)")
-    ap.add_argument("--batch", type=float, default=0.01,
-                    help="seconds per batch of calls (default 0.01)")
-    args = ap.parse_args()
+    args = parse_args(__doc__)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 2000))
     heading(f"stack walk: framescope {framescope.__version__}", args.row, args.rounds)
     missed = []

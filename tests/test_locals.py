@@ -633,9 +633,26 @@ class TestWrites:
             framescope.setvar(frame, "x")
         with pytest.raises(TypeError):
             framescope.getvar("not a frame", "x")
+        with pytest.raises(TypeError, match="unexpected keyword argument 'value'"):
+            framescope.getvar(frame, "x", value=1)
+        with pytest.raises(TypeError, match="at most 2 positional"):
+            framescope.lookup(frame, "x", 1)
+        with pytest.raises(TypeError, match="missing required argument 'name'"):
+            framescope.getvar(frame)
+        assert framescope.getvar(frame=frame, name="x") == 5
 
 
 # ---- surviving the interpreter's own locals cache (before 3.13) ------------------------------
+
+def run_traced(tracer, fn):
+    """fn() with `tracer` as the trace function, then the previous one again."""
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return fn()
+    finally:
+        sys.settrace(old)
+
 
 class TestSurvivesTheLocalsCache:
     def test_a_later_read_of_f_locals(self):
@@ -683,13 +700,7 @@ class TestSurvivesTheLocalsCache:
                 return tracer
             return None
 
-        old = sys.gettrace()
-        sys.settrace(tracer)
-        try:
-            result = target()
-        finally:
-            sys.settrace(old)
-        assert result == 15
+        assert run_traced(tracer, target) == 15
 
     def test_a_write_made_at_the_pdb_prompt(self):
         """pdb stops in f; a command at its prompt changes x through framescope; after
@@ -735,13 +746,7 @@ class TestSurvivesTheLocalsCache:
             frame.f_locals  # noqa: B018 - what debuggers do at each event
             return tracer
 
-        old = sys.gettrace()
-        sys.settrace(tracer)
-        try:
-            result = target()
-        finally:
-            sys.settrace(old)
-        assert result == 42
+        assert run_traced(tracer, target) == 42
 
 
 # ---- other namespaces ------------------------------------------------------------------------

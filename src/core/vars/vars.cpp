@@ -139,6 +139,29 @@ bool extra_get(PyFrameObject* fo, const Match& m, PyObject* key, PyObject*& out)
     return out != nullptr || !PyErr_Occurred();
 }
 
+// Calls fn(key, value) for each extra, in insertion order (strong references are held across
+// each call, so fn may run any code). Returns false with an error set, or when fn did.
+template <class Fn>
+bool for_each_extra(PyFrameObject* fo, const Vars& vars, Fn&& fn) {
+    PyObject* extras = compat::extras_dict(fo, false);
+    if (extras == nullptr) {
+        return true;
+    }
+    auto held = Owned<>::ref(extras);
+    Py_ssize_t pos = 0;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    while (PyDict_Next(held.get(), &pos, &key, &value)) {
+        auto k = Owned<>::ref(key);
+        auto v = Owned<>::ref(value);
+        int real = is_real_extra(fo, vars, k.get());
+        if (real < 0 || (real && !fn(k.get(), v.get()))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Calls fn(key, value) (both borrowed) for each item in the view's order: variables with a
 // value in slot order, then extras in insertion order. fn returns false to stop with an error.
 // The items are collected first, so fn may run any code.
@@ -163,25 +186,11 @@ bool for_each_item(PyFrameObject* fo, Fn&& fn) {
             }
         }
     }
-    if (PyObject* extras = compat::extras_dict(fo, false)) {
-        auto held = Owned<>::ref(extras);
-        Py_ssize_t pos = 0;
-        PyObject* key = nullptr;
-        PyObject* value = nullptr;
-        while (PyDict_Next(held.get(), &pos, &key, &value)) {
-            auto k = Owned<>::ref(key);
-            auto v = Owned<>::ref(value);
-            int real = is_real_extra(fo, vars, k.get());
-            if (real < 0) {
-                return false;
-            }
-            if (real) {
-                auto pair = Owned<>::steal(PyTuple_Pack(2, k.get(), v.get()));
-                if (!pair || PyList_Append(items.get(), pair.get()) < 0) {
-                    return false;
-                }
-            }
-        }
+    if (!for_each_extra(fo, vars, [&](PyObject* k, PyObject* v) {
+            auto pair = Owned<>::steal(PyTuple_Pack(2, k, v));
+            return pair && PyList_Append(items.get(), pair.get()) == 0;
+        })) {
+        return false;
     }
     Py_ssize_t n = PyList_GET_SIZE(items.get());
     for (Py_ssize_t k = 0; k < n; ++k) {
@@ -291,19 +300,11 @@ Py_ssize_t length(PyFrameObject* fo) {
     if constexpr (!compat::extras_shadowed_by_variables) {
         return n + PyDict_GET_SIZE(extras);
     } else {
-        auto held = Owned<>::ref(extras);
-        Py_ssize_t pos = 0;
-        PyObject* key = nullptr;
-        PyObject* value = nullptr;
-        while (PyDict_Next(held.get(), &pos, &key, &value)) {
-            auto k = Owned<>::ref(key);
-            int real = is_real_extra(fo, vars, k.get());
-            if (real < 0) {
-                return -1;
-            }
-            n += real;
-        }
-        return n;
+        bool ok = for_each_extra(fo, vars, [&](PyObject*, PyObject*) {
+            ++n;
+            return true;
+        });
+        return ok ? n : -1;
     }
 }
 
@@ -487,34 +488,43 @@ bool check_nargs(const char* name, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t h
     return false;
 }
 
+// view[key] where a missing key is not an error: 1 with `out` set (a new reference), 0 when
+// missing, -1 with an error set.
+int get_if_present(PyObject* self, PyObject* key, PyObject*& out) {
+    out = get_item(frame_of(self), key);
+    if (out != nullptr) {
+        return 1;
+    }
+    if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
+
 // get(key, default=None)
 PyObject* view_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (!check_nargs("get", nargs, 1, 2)) {
+    PyObject* r = nullptr;
+    if (!check_nargs("get", nargs, 1, 2) || get_if_present(self, args[0], r) < 0) {
         return nullptr;
     }
-    PyObject* r = get_item(frame_of(self), args[0]);
-    if (r == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
-        PyErr_Clear();
-        return Py_NewRef(nargs == 2 ? args[1] : Py_None);
-    }
-    return r;
+    return r != nullptr ? r : Py_NewRef(nargs == 2 ? args[1] : Py_None);
 }
 
 // setdefault(key, default=None)
 PyObject* view_setdefault(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (!check_nargs("setdefault", nargs, 1, 2)) {
+    PyObject* r = nullptr;
+    if (!check_nargs("setdefault", nargs, 1, 2) || get_if_present(self, args[0], r) < 0) {
         return nullptr;
     }
-    PyObject* r = get_item(frame_of(self), args[0]);
-    if (r == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
-        PyErr_Clear();
-        PyObject* value = nargs == 2 ? args[1] : Py_None;
-        if (set_item(frame_of(self), args[0], value) < 0) {
-            return nullptr;
-        }
-        return Py_NewRef(value);
+    if (r != nullptr) {
+        return r;
     }
-    return r;
+    PyObject* value = nargs == 2 ? args[1] : Py_None;
+    if (set_item(frame_of(self), args[0], value) < 0) {
+        return nullptr;
+    }
+    return Py_NewRef(value);
 }
 
 // pop(key[, default])
@@ -631,30 +641,31 @@ PyType_Spec view_spec = {
 
 // ---- module functions ----------------------------------------------------------------------
 
-PyFrameObject* frame_arg(const char* fname, PyObject* op) {
+// A required argument `param` of `fname`, of the kind `ok` accepts (`what` names it in the
+// error); nullptr with a TypeError set otherwise.
+PyObject* required_arg(const char* fname, const char* param, PyObject* op, bool (*ok)(PyObject*),
+                       const char* what) {
     if (op == nullptr) {
-        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'frame'", fname);
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, param);
         return nullptr;
     }
-    if (!PyFrame_Check(op)) {
-        PyErr_Format(PyExc_TypeError, "%s() frame must be a frame object, not %.200s", fname,
-                     Py_TYPE(op)->tp_name);
-        return nullptr;
-    }
-    return reinterpret_cast<PyFrameObject*>(op);
-}
-
-PyObject* name_arg(const char* fname, PyObject* op) {
-    if (op == nullptr) {
-        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'name'", fname);
-        return nullptr;
-    }
-    if (!PyUnicode_Check(op)) {
-        PyErr_Format(PyExc_TypeError, "%s() name must be a str, not %.200s", fname,
+    if (!ok(op)) {
+        PyErr_Format(PyExc_TypeError, "%s() %s must be %s, not %.200s", fname, param, what,
                      Py_TYPE(op)->tp_name);
         return nullptr;
     }
     return op;
+}
+
+PyFrameObject* frame_arg(const char* fname, PyObject* op) {
+    auto is_frame = [](PyObject* o) { return PyFrame_Check(o) != 0; };
+    return reinterpret_cast<PyFrameObject*>(
+        required_arg(fname, "frame", op, is_frame, "a frame object"));
+}
+
+PyObject* name_arg(const char* fname, PyObject* op) {
+    auto is_str = [](PyObject* o) { return PyUnicode_Check(o) != 0; };
+    return required_arg(fname, "name", op, is_str, "a str");
 }
 
 // Whether the frame's variables are shown through a LocalsView: a function frame's (fast locals,
@@ -715,6 +726,51 @@ PyObject* py_locals(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     return Py_XNewRef(namespace_of(fo));
 }
 
+// mapping[key] (a new reference), or nullptr: with an error set, or without one when the key is
+// missing.
+PyObject* mapping_get(PyObject* mapping, PyObject* key) {
+    if (PyDict_Check(mapping)) {
+        return Py_XNewRef(PyDict_GetItemWithError(mapping, key));
+    }
+    PyObject* v = PyObject_GetItem(mapping, key);
+    if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+    }
+    return v;
+}
+
+// The arguments of getvar, setvar and lookup.
+struct FrameName {
+    PyFrameObject* frame = nullptr;
+    PyObject* name = nullptr;
+    PyObject* value = nullptr;  // setvar only
+};
+
+// Parses (frame, name) or, with `value`, (frame, name, value). Returns false with a TypeError.
+bool frame_name_args(const char* fname, bool value, PyObject* const* args, Py_ssize_t nargs,
+                     PyObject* kwnames, FrameName& out) {
+    static constexpr std::array<const char*, 3> names{"frame", "name", "value"};
+    std::array<PyObject*, 3> given{};
+    if (!parse_args(fname, names, value ? 3 : 2, args, nargs, kwnames, given)) {
+        return false;
+    }
+    if (!value && given[2] != nullptr) {
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument 'value'", fname);
+        return false;
+    }
+    out.frame = frame_arg(fname, given[0]);
+    out.name = out.frame != nullptr ? name_arg(fname, given[1]) : nullptr;
+    if (out.name == nullptr) {
+        return false;
+    }
+    if (value && given[2] == nullptr) {
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'value'", fname);
+        return false;
+    }
+    out.value = given[2];
+    return true;
+}
+
 // The variable's value (new reference), or nullptr: with an error set, or without one when
 // the frame has no bound variable of that name.
 PyObject* variable(PyFrameObject* fo, PyObject* name) {
@@ -726,59 +782,31 @@ PyObject* variable(PyFrameObject* fo, PyObject* name) {
         return v;
     }
     PyObject* ns = namespace_of(fo);
-    if (ns == nullptr) {
-        return nullptr;
-    }
+    return ns != nullptr ? mapping_get(ns, name) : nullptr;
+}
+
+PyObject* py_getvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    FrameName a;
     PyObject* v = nullptr;
-    if (PyDict_CheckExact(ns)) {
-        v = Py_XNewRef(PyDict_GetItemWithError(ns, name));
-    } else {
-        v = PyObject_GetItem(ns, name);
-        if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
-            PyErr_Clear();
+    if (frame_name_args("getvar", false, args, nargs, kwnames, a)) {
+        v = variable(a.frame, a.name);
+        if (v == nullptr && !PyErr_Occurred()) {
+            PyErr_Format(PyExc_NameError, "variable %R does not exist", a.name);
         }
     }
     return v;
 }
 
-PyObject* py_getvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static constexpr std::array<const char*, 2> names{"frame", "name"};
-    std::array<PyObject*, 2> given{};
-    if (!parse_args("getvar", names, 2, args, nargs, kwnames, given)) {
-        return nullptr;
-    }
-    PyFrameObject* fo = frame_arg("getvar", given[0]);
-    PyObject* name = fo ? name_arg("getvar", given[1]) : nullptr;
-    if (name == nullptr) {
-        return nullptr;
-    }
-    PyObject* v = variable(fo, name);
-    if (v == nullptr && !PyErr_Occurred()) {
-        PyErr_Format(PyExc_NameError, "variable %R does not exist", name);
-    }
-    return v;
-}
-
 PyObject* py_setvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static constexpr std::array<const char*, 3> names{"frame", "name", "value"};
-    std::array<PyObject*, 3> given{};
-    if (!parse_args("setvar", names, 3, args, nargs, kwnames, given)) {
-        return nullptr;
-    }
-    PyFrameObject* fo = frame_arg("setvar", given[0]);
-    PyObject* name = fo ? name_arg("setvar", given[1]) : nullptr;
-    if (name == nullptr) {
-        return nullptr;
-    }
-    if (given[2] == nullptr) {
-        PyErr_SetString(PyExc_TypeError, "setvar() missing required argument 'value'");
-        return nullptr;
-    }
+    FrameName a;
     int r = -1;
-    if (uses_view(fo)) {
-        r = set_item(fo, name, given[2]);
-    } else if (PyObject* ns = namespace_of(fo)) {
-        r = PyObject_SetItem(ns, name, given[2]);
+    if (!frame_name_args("setvar", true, args, nargs, kwnames, a)) {
+        return nullptr;
+    }
+    if (uses_view(a.frame)) {
+        r = set_item(a.frame, a.name, a.value);
+    } else if (PyObject* ns = namespace_of(a.frame)) {
+        r = PyObject_SetItem(ns, a.name, a.value);
     }
     if (r < 0) {
         return nullptr;
@@ -788,16 +816,12 @@ PyObject* py_setvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
 
 // lookup(frame, name): what the frame's code would get for `name`.
 PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    static constexpr std::array<const char*, 2> names{"frame", "name"};
-    std::array<PyObject*, 2> given{};
-    if (!parse_args("lookup", names, 2, args, nargs, kwnames, given)) {
+    FrameName a;
+    if (!frame_name_args("lookup", false, args, nargs, kwnames, a)) {
         return nullptr;
     }
-    PyFrameObject* fo = frame_arg("lookup", given[0]);
-    PyObject* name = fo ? name_arg("lookup", given[1]) : nullptr;
-    if (name == nullptr) {
-        return nullptr;
-    }
+    PyFrameObject* fo = a.frame;
+    PyObject* name = a.name;
     compat::IFrame* f = compat::of_object(fo);
     PyCodeObject* co = compat::code(f);
     Vars vars(co);
@@ -849,15 +873,7 @@ PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
         if (scope == nullptr) {
             continue;
         }
-        PyObject* v = nullptr;
-        if (PyDict_Check(scope)) {
-            v = Py_XNewRef(PyDict_GetItemWithError(scope, name));
-        } else {
-            v = PyObject_GetItem(scope, name);
-            if (v == nullptr && PyErr_ExceptionMatches(PyExc_KeyError)) {
-                PyErr_Clear();
-            }
-        }
+        PyObject* v = mapping_get(scope, name);
         if (v != nullptr || PyErr_Occurred()) {
             return v;
         }
