@@ -15,6 +15,11 @@ Reading and changing variables, in any frame, on every version::
     view["retries"] = 0                  # the frame's code sees 0 when it continues
     framescope.getvar(frame, "retries")  # one variable; NameError if unbound
     framescope.lookup(frame, "print")    # what the code would see: locals, cells, globals, builtins
+
+A console in any frame, whose changes the program keeps::
+
+    framescope.interact(frame)           # or framescope.breakpoint(), post_mortem(), pm()
+    framescope.install_signal_handler()  # kill -USR1 PID opens it where the program is
 """
 
 from collections.abc import Mapping as _Mapping
@@ -31,6 +36,7 @@ from framescope._core import (
     stack,
     threads,
 )
+from framescope._console import breakpoint, install_signal_handler, interact, pm, post_mortem
 from framescope._frames import frame_of
 
 __version__ = "0.1.0"
@@ -38,12 +44,17 @@ __version__ = "0.1.0"
 __all__ = [
     "FrameInfo",
     "LocalsView",
+    "breakpoint",
     "frame_of",
     "frames",
     "getframe",
     "getvar",
+    "install_signal_handler",
+    "interact",
     "locals",
     "lookup",
+    "pm",
+    "post_mortem",
     "setvar",
     "stack",
     "threads",

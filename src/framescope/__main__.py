@@ -23,6 +23,15 @@ def _parser() -> argparse.ArgumentParser:
         description="A guided tour of what framescope does, run on a sample program in this "
                     "process. Prints each step with the code that produced it.")
     demo.add_argument("--no-color", action="store_true", help="never use colour")
+    run = commands.add_parser(
+        "run", help="run a script; on an uncaught exception, open the console where it was raised",
+        description="Run SCRIPT as __main__ with ARGS as its sys.argv[1:]. If it ends with an "
+                    "uncaught exception, print the traceback and open the framescope console "
+                    "in the frame that raised it (%%up reaches its callers; Ctrl-D ends). The "
+                    "exit status is Python's: 0, the SystemExit code, or 1 after an exception.")
+    run.add_argument("script", metavar="SCRIPT", help="the Python file to run")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="arguments for the script")
     return parser
 
 
@@ -33,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from framescope._demo import run_demo
 
         return run_demo(color=not args.no_color)
+    if args.command == "run":
+        from framescope._console import run_script
+
+        return run_script(args.script, args.args)
     parser.print_help(sys.stderr)
     return 2
 
