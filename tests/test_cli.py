@@ -31,9 +31,17 @@ def test_demo_changes_a_variable_in_an_outer_frame():
     assert f"with f_locals:           the loop ran {lost}" in proc.stdout
 
 
+def test_demo_shows_a_console_session():
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "(_poll:" in proc.stdout and ">>> limit = attempts + 2" in proc.stdout
+    assert "[3, 4]" in proc.stdout
+    assert "the loop gave up after 5 attempts" in proc.stdout
+
+
 def test_help_and_no_command():
     proc = run("--help")
-    assert proc.returncode == 0 and "demo" in proc.stdout
+    assert proc.returncode == 0 and "demo" in proc.stdout and "run" in proc.stdout
     proc = run()
     assert proc.returncode == 2 and "usage: framescope" in proc.stderr
     proc = run("nonsense")

@@ -87,6 +87,45 @@ def _variables_demo() -> tuple[int, int]:
     return via(with_f_locals), via(with_framescope)
 
 
+def _poll(check) -> str:
+    attempts = 0
+    limit = 1000
+    while attempts < limit:
+        attempts += 1
+        if check(attempts):
+            return f"stopped after {attempts} attempts"
+    return f"gave up after {attempts} attempts"
+
+
+def _console_demo(out: _Out) -> str:
+    """A console session with typed lines from a script, in the frame of _poll."""
+    from framescope._console import FrameConsole
+
+    typed = ["%where", "attempts, limit", "limit = attempts + 2",
+             "[n for n in range(attempts, limit)]"]
+
+    class Scripted(FrameConsole):
+        def raw_input(self, prompt: str = "") -> str:
+            if not typed:
+                print(prompt + "^D")
+                raise EOFError
+            line = typed.pop(0)
+            print(prompt + line)
+            return line
+
+        def write(self, data: str) -> None:
+            print(data, end="")
+
+    def check(attempts: int) -> bool:
+        if attempts == 3:
+            def deeper():
+                Scripted(framescope.frames(framescope.getframe(2), limit=2)).loop(banner="")
+            deeper()
+        return False
+
+    return _poll(check)
+
+
 def _median_ns(fn, calls: int) -> float:
     times = []
     for _ in range(7):
@@ -191,6 +230,14 @@ framescope.locals(frame)["max_retries"] = 2
     out.say("The view is live: it reads the frame's variables as they are now, writes reach")
     out.say("the frame (also generators and other threads), and names that are not variables")
     out.say("of the code are kept beside them, as PEP 667 specifies.")
+
+    out.title("6. A console inside a running function")
+    out.say("framescope.interact(frame) opens a Python prompt in any frame (also")
+    out.say("framescope.breakpoint(), post_mortem(), `framescope run script.py`, or a signal")
+    out.say("with install_signal_handler()). Here a scripted session in the frame of a")
+    out.say("polling loop, from a callback two calls further in:")
+    status = _console_demo(out)
+    out.say(f"The program continued: the loop {status}.")
 
     out.title("Next")
     out.say("    import framescope; help(framescope)      the API")
