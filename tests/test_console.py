@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pexpect
 import pytest
@@ -377,6 +378,7 @@ def test_colour_completion_and_history(tmp_path):
         work()
     """, env={"NO_COLOR": ""})
     child.expect("\033\\[36m\\(work:6\\)\033\\[0m >>> ")
+    time.sleep(0.5)  # let readline take the terminal before typing ahead of it
     child.send("a_rather_uni\t")
     child.expect_exact("a_rather_unique_name")
     child.sendline("")

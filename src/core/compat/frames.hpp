@@ -30,6 +30,16 @@ inline IFrame* first_visible(IFrame* f) noexcept {
     return f;
 }
 
+// The calling thread's state. Functions of the core are only called from Python, with the GIL
+// held, so it exists; this skips PyThreadState_Get()'s check for a missing one.
+inline PyThreadState* current_thread() noexcept {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();  // public from 3.13
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
 // The innermost visible frame of a thread, or nullptr when it runs no Python code.
 inline IFrame* thread_top(PyThreadState* ts) noexcept {
 #if FS_HAS_CFRAME_CURRENT_FRAME
@@ -68,6 +78,16 @@ inline IFrame* back(IFrame* f) noexcept {
         PyFrameObject* caller = existing_object(f)->f_back;
         return caller != nullptr ? caller->f_frame : nullptr;
     }
+    return first_visible(f->previous);
+#else
+    return f->f_back;
+#endif
+}
+
+// back() for a frame known to be running or waiting on the current thread's stack (never one
+// that moved into its frame object): one test less per step on the hot depth walk.
+inline IFrame* back_live(IFrame* f) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
     return first_visible(f->previous);
 #else
     return f->f_back;

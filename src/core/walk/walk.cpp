@@ -50,21 +50,27 @@ Py_ssize_t count_frames(IFrame* f) {
     return n;
 }
 
+[[gnu::cold, gnu::noinline]] void too_deep(IFrame* top, Py_ssize_t depth) {
+    // The start of the message is sys._getframe's, which callers may already match on.
+    Py_ssize_t n = count_frames(top);
+    PyErr_Format(PyExc_ValueError,
+                 "call stack is not deep enough: depth %zd was asked for, and the caller's "
+                 "stack has %zd frame%s (depths 0 to %zd)",
+                 depth, n, n == 1 ? "" : "s", n - 1);
+}
+
 // The frame `depth` steps out from the caller's (the caller is depth 0), or nullptr with
 // ValueError set. Core functions are C functions, so the thread's innermost frame is the caller.
-IFrame* caller_at(Py_ssize_t depth) {
-    IFrame* top = compat::thread_top(PyThreadState_Get());
+// (Inlined: with frame_object_at() it is the whole of getframe(), whose cost is a few dozen
+// instructions.)
+[[gnu::always_inline]] inline IFrame* caller_at(Py_ssize_t depth) {
+    IFrame* top = compat::thread_top(compat::current_thread());
     IFrame* f = top;
     for (Py_ssize_t i = 0; f != nullptr && i < depth; ++i) {
-        f = compat::back(f);
+        f = compat::back_live(f);  // the caller's own stack: every frame on it is live
     }
     if (f == nullptr) {
-        // The start of the message is sys._getframe's, which callers may already match on.
-        Py_ssize_t n = count_frames(top);
-        PyErr_Format(PyExc_ValueError,
-                     "call stack is not deep enough: depth %zd was asked for, and the caller's "
-                     "stack has %zd frame%s (depths 0 to %zd)",
-                     depth, n, n == 1 ? "" : "s", n - 1);
+        too_deep(top, depth);
     }
     return f;
 }
@@ -74,8 +80,8 @@ IFrame* caller_at(Py_ssize_t depth) {
 // nearest frame object below it for f_back, the one public way to create a frame object for an
 // interpreter frame; frame objects of the frames in between are created on the way only when no
 // nearer one exists.
-Owned<PyFrameObject> materialize(Py_ssize_t depth) {
-    IFrame* f = compat::thread_top(PyThreadState_Get());
+[[gnu::noinline]] Owned<PyFrameObject> materialize(Py_ssize_t depth) {
+    IFrame* f = compat::thread_top(compat::current_thread());
     PyFrameObject* nearest = nullptr;
     Py_ssize_t nearest_depth = 0;
     for (Py_ssize_t i = 0; f != nullptr && i <= depth; ++i, f = compat::back(f)) {
@@ -105,7 +111,7 @@ Owned<PyFrameObject> materialize(Py_ssize_t depth) {
 
 // A new reference to the frame object `depth` calls out from the caller, created where it does
 // not exist yet; nullptr with ValueError set when the stack is not that deep.
-Owned<PyFrameObject> frame_object_at(Py_ssize_t depth) {
+[[gnu::always_inline]] inline Owned<PyFrameObject> frame_object_at(Py_ssize_t depth) {
     IFrame* f = caller_at(depth);
     if (f == nullptr) {
         return {};
@@ -223,7 +229,7 @@ PyObject* py_stack(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject*
     if (walk.frame != nullptr) {
         f = compat::of_object(walk.frame);
     } else if (!walk.depth_given) {
-        f = compat::thread_top(PyThreadState_Get());  // nullptr, an empty walk, when called from C
+        f = compat::thread_top(compat::current_thread());  // nullptr, an empty walk, when called from C
     } else if ((f = caller_at(walk.depth)) == nullptr) {
         return nullptr;
     }
@@ -239,7 +245,7 @@ PyObject* py_frames(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     Owned<PyFrameObject> cur;
     if (walk.frame != nullptr) {
         cur = Owned<PyFrameObject>::ref(walk.frame);
-    } else if (walk.depth_given || compat::thread_top(PyThreadState_Get()) != nullptr) {
+    } else if (walk.depth_given || compat::thread_top(compat::current_thread()) != nullptr) {
         cur = frame_object_at(walk.depth);
         if (!cur) {
             return nullptr;
@@ -267,7 +273,7 @@ PyObject* py_threads(PyObject*, PyObject*) {
     if (!result) {
         return nullptr;
     }
-    PyInterpreterState* interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    PyInterpreterState* interp = PyThreadState_GetInterpreter(compat::current_thread());
     for (PyThreadState* ts = compat::first_thread(interp); ts != nullptr;
          ts = compat::next_thread(ts)) {
         IFrame* top = compat::thread_top(ts);
