@@ -345,6 +345,82 @@ class TestMappingProtocol:
         assert not isinstance(view, MutableMapping)
 
 
+class _StrSub(str):
+    pass
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14),
+                    reason="the reference is CPython 3.14's own FrameLocalsProxy")
+def test_random_operations_match_the_native_proxy():
+    """The same random operations on a view and on CPython's proxy of an identical frame give
+    the same results, the same exception types and the same contents."""
+    import random
+
+    def gen(a, b):
+        c = a
+
+        def inner():
+            return b
+
+        yield sys._getframe()
+        yield c
+
+    keys = ["a", "b", "c", "inner", "gen", "extra", 1, (2, 3), _StrSub("c"), _StrSub("new")]
+    rng = random.Random(20261121)
+    for trial in range(40):
+        g1, g2 = gen(1, [2]), gen(1, [2])
+        ours, theirs = framescope.locals(next(g1)), next(g2).f_locals
+        for step in range(60):
+            op = rng.choice(["get", "set", "del", "pop", "pop2", "in", "len", "keys", "items",
+                             "setdefault", "update", "ior", "eq"])
+            key = rng.choice(keys)
+            value = rng.choice([0, "v", None, [1]])
+
+            def apply(m):
+                if op == "get":
+                    return m[key]
+                if op == "set":
+                    m[key] = value
+                    return None
+                if op == "del":
+                    del m[key]
+                    return None
+                if op == "pop":
+                    return m.pop(key)
+                if op == "pop2":
+                    return m.pop(key, "default")
+                if op == "in":
+                    return key in m
+                if op == "len":
+                    return len(m)
+                if op in ("keys", "items"):
+                    return getattr(m, op)()
+                if op == "setdefault":
+                    return m.setdefault(key, value)
+                if op == "update":
+                    m.update({key: value})
+                    return None
+                if op == "ior":
+                    m |= {key: value}
+                    return None
+                return m == {"a": 1}
+
+            def norm(x):  # each frame has its own `inner` function; compare them by name
+                if isinstance(x, (list, tuple)):
+                    return type(x)(norm(i) for i in x)
+                return x.__qualname__ if callable(x) else x
+
+            outcomes = []
+            for m in (ours, theirs):
+                try:
+                    outcomes.append(("ok", norm(apply(m))))
+                except Exception as e:  # compared by type: the messages are worded differently
+                    outcomes.append(("raised", type(e)))
+            assert outcomes[0] == outcomes[1], (trial, step, op, key, outcomes)
+        assert norm(list(ours.items())) == norm(list(theirs.items()))
+        assert next(g1) == next(g2)  # and the frames' own code sees the same
+
+
 # ---- reads -----------------------------------------------------------------------------------
 
 class TestReads:
