@@ -1,0 +1,91 @@
+// memory.hpp: where the decoder's bytes come from.
+//
+// The decoder reads through the abstract `Memory`, never from a process directly, so the tests
+// can feed it a captured and then mutated image (SnapshotMemory) as well as a live process
+// (ProcessMemory, behind a PageCache).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <unordered_map>
+#include <vector>
+
+namespace fs::remote {
+
+class Memory {
+public:
+    virtual ~Memory() = default;
+    // Copies `size` bytes at remote address `addr` to `out`. False if any of them is unreadable.
+    virtual bool read(uint64_t addr, void* out, size_t size) = 0;
+};
+
+// An owned file descriptor.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) noexcept : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+    int get() const noexcept { return fd_; }
+    int release() noexcept { int fd = fd_; fd_ = -1; return fd; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+// A live process's memory: process_vm_readv, or /proc/PID/mem where that system call is not
+// available (seccomp, old kernels, some container runtimes).
+class ProcessMemory : public Memory {
+public:
+    explicit ProcessMemory(pid_t pid) : pid_(pid) {}
+    bool read(uint64_t addr, void* out, size_t size) override;
+    // errno of the last failed read (ESRCH: the process is gone; EPERM/EACCES: refused).
+    int last_error() const noexcept { return last_error_; }
+    size_t syscalls() const noexcept { return syscalls_; }
+
+private:
+    bool read_proc_mem(uint64_t addr, void* out, size_t size);
+
+    pid_t pid_;
+    bool use_vm_readv_ = true;
+    Fd mem_fd_;
+    int last_error_ = 0;
+    size_t syscalls_ = 0;
+};
+
+// Reads whole pages from another Memory and keeps them: the stack of one thread, a code object
+// and its strings mostly share a few pages, so a dump costs a few dozen system calls instead of
+// thousands. The cached pages are also what a snapshot captures.
+class PageCache : public Memory {
+public:
+    static constexpr uint64_t page_size = 4096;
+    explicit PageCache(Memory& source) : source_(source) {}
+    bool read(uint64_t addr, void* out, size_t size) override;
+    std::map<uint64_t, std::string> pages() const;
+
+private:
+    const std::string* page(uint64_t page_addr);
+
+    Memory& source_;
+    // A page that could not be read is remembered as an empty string.
+    std::unordered_map<uint64_t, std::string> pages_;
+};
+
+// A captured image: pages of memory at their addresses; everything else is unreadable.
+class SnapshotMemory : public Memory {
+public:
+    explicit SnapshotMemory(std::map<uint64_t, std::string> regions) : regions_(std::move(regions)) {}
+    bool read(uint64_t addr, void* out, size_t size) override;
+
+private:
+    std::map<uint64_t, std::string> regions_;
+};
+
+}  // namespace fs::remote
