@@ -12,12 +12,24 @@
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/string.h>
 
+#include <cstring>
+
 namespace nb = nanobind;
 using namespace fs::remote;
 
 namespace {
 
 PyObject* error_type = nullptr;
+
+// Text from the target as a str. The decoder produces UTF-8, but a thread name from /proc or a
+// type name from remote memory may be any bytes: undecodable ones become U+FFFD.
+nb::object text(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (o == nullptr) {
+        throw nb::python_error();
+    }
+    return nb::steal(o);
+}
 
 const char* kind_name(ErrorKind kind) {
     switch (kind) {
@@ -38,13 +50,13 @@ nb::list threads_to_python(const std::vector<ThreadRecord>& threads, bool locals
         nb::list frames;
         for (const FrameRecord& f : t.frames) {
             nb::dict frame;
-            frame["filename"] = nb::str(f.filename.data(), f.filename.size());
+            frame["filename"] = text(f.filename);
             frame["lineno"] = f.lineno < 0 ? nb::none() : nb::object(nb::int_(f.lineno));
-            frame["function"] = nb::str(f.function.data(), f.function.size());
+            frame["function"] = text(f.function);
             if (locals) {
                 nb::dict vars;
                 for (const auto& [name, repr] : f.locals) {
-                    vars[nb::str(name.data(), name.size())] = nb::str(repr.data(), repr.size());
+                    vars[text(name)] = text(repr);
                 }
                 frame["locals"] = vars;
             }
@@ -53,7 +65,7 @@ nb::list threads_to_python(const std::vector<ThreadRecord>& threads, bool locals
         nb::dict thread;
         thread["thread_id"] = nb::int_(t.thread_id);
         thread["native_id"] = t.native_id < 0 ? nb::none() : nb::object(nb::int_(t.native_id));
-        thread["name"] = t.name.empty() ? nb::none() : nb::object(nb::str(t.name.c_str()));
+        thread["name"] = t.name.empty() ? nb::none() : text(t.name);
         thread["frames"] = frames;
         thread["truncated"] = t.truncated;
         out.append(thread);
@@ -191,14 +203,27 @@ NB_MODULE(_remote, m) {
         return d;
     });
 
+    m.def("target_layout", [](int pid) {
+        Layout l;
+        {
+            nb::gil_scoped_release no_gil;
+            l = effective_layout(pid);
+        }
+        nb::dict d;
+        for (const auto& [name, value] : l.fields()) {
+            d[nb::str(name.c_str())] = value;
+        }
+        return d;
+    });
+
     m.def("process_state", [](int pid) {
         char s = process_state(pid);
         return s == 0 ? std::string() : std::string(1, s);
     });
     m.def("float_repr", &float_repr);
-    m.def("str_repr", [](const std::string& utf32le, bool cut) {
+    m.def("str_repr", [](nb::bytes utf32le, bool cut) {
         std::u32string text(utf32le.size() / 4, U'\0');
-        std::memcpy(text.data(), utf32le.data(), text.size() * 4);
+        std::memcpy(text.data(), utf32le.c_str(), text.size() * 4);
         return str_repr(text, cut);
     });
     m.def("bytes_repr", [](nb::bytes data, bool cut) {

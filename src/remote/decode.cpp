@@ -252,11 +252,14 @@ std::string Decoder::type_name(uint64_t type) {
         size_t take = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, room));
         raw(name + out.size(), chunk, take);
         const void* nul = std::memchr(chunk, '\0', take);
+        size_t n = nul != nullptr ? static_cast<size_t>(static_cast<const char*>(nul) - chunk) : take;
+        for (size_t i = 0; i < n; ++i) {
+            auto c = static_cast<unsigned char>(chunk[i]);
+            out += c < 0x20 || c == 0x7F ? '?' : chunk[i];  // one line, whatever memory holds
+        }
         if (nul != nullptr) {
-            out.append(chunk, static_cast<const char*>(nul) - chunk);
             return out;
         }
-        out.append(chunk, take);
     }
     return out;
 }

@@ -103,6 +103,17 @@ DumpResult dump(pid_t pid, const DumpOptions& options) {
     report_failure(pid, mem, last_problem, result.attempts);
 }
 
+Layout effective_layout(pid_t pid) {
+    ProcessMemory mem(pid);
+    Target target = locate(pid, mem);
+    PageCache cache(mem);
+    try {
+        return layout_for(cache, target);
+    } catch (const InvalidMemory& e) {
+        report_failure(pid, mem, e.what(), 1);
+    }
+}
+
 Capture capture(pid_t pid, bool locals) {
     ProcessMemory mem(pid);
     Capture c;

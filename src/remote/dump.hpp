@@ -34,6 +34,9 @@ struct DumpResult {
 // Throws Error.
 DumpResult dump(pid_t pid, const DumpOptions& options);
 
+// The layout a dump of `pid` uses (3.13+: with the target's debug offsets applied).
+Layout effective_layout(pid_t pid);
+
 // A captured image for the tests: what a dump read, to decode again (mutated) offline.
 struct Capture {
     Target target;

@@ -60,6 +60,11 @@ std::string Target::version_string() const {
 
 Target locate(pid_t pid, Memory& mem) {
     check_process_exists(pid);
+    char state = process_state(pid);
+    if (state == 'Z' || state == 'X') {
+        throw Error(ErrorKind::exited, "process " + std::to_string(pid) +
+                                           " has exited (its parent has not collected it yet)");
+    }
     std::vector<Mapping> maps = read_maps(pid);
 
     // Candidates: libpython first (pyenv's shared builds), then the executable (Debian's
