@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-import framescope
 
+def _parser():
+    import argparse
 
-def _parser() -> argparse.ArgumentParser:
+    import framescope
+
     parser = argparse.ArgumentParser(
         prog="framescope",
         description="See and change any frame of a live CPython program.",
@@ -58,9 +59,32 @@ Python API: framescope.remote.dump(pid, locals=False, block=True).""")
     return parser
 
 
-def _dump(args: argparse.Namespace) -> int:
-    import json
+_DUMP_FLAGS = ("--locals", "--json", "--no-block", "--stats")
 
+
+def _quick_dump_args(argv: list[str]) -> _Namespace | None:
+    """`dump PID [flags]` without argparse, or None for anything else (help, mistakes).
+
+    `framescope dump` is often run against a stuck process in a hurry, and measured against
+    native tools: importing argparse (with re, shutil, enum) would take longer than the whole
+    read of the other process.
+    """
+    if len(argv) < 2 or argv[0] != "dump" or not argv[1].isdigit():
+        return None
+    flags = argv[2:]
+    if any(f not in _DUMP_FLAGS for f in flags) or len(set(flags)) != len(flags):
+        return None
+    return _Namespace(command="dump", pid=int(argv[1]), locals="--locals" in flags,
+                      json="--json" in flags, no_block="--no-block" in flags,
+                      stats="--stats" in flags)
+
+
+class _Namespace:
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+def _dump(args) -> int:
     from framescope import remote
 
     try:
@@ -72,6 +96,8 @@ def _dump(args: argparse.Namespace) -> int:
         print("framescope dump: interrupted", file=sys.stderr)
         return 130
     if args.json:
+        import json
+
         print(json.dumps(snap.to_json(locals=args.locals), indent=2))
     else:
         print(_format_snapshot(snap, args.locals), end="")
@@ -104,6 +130,9 @@ def _format_snapshot(snap, show_locals: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quick = _quick_dump_args(sys.argv[1:] if argv is None else argv)
+    if quick is not None:
+        return _dump(quick)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":

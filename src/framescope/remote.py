@@ -17,9 +17,6 @@ The target may be any CPython 3.10-3.15, whatever Python runs framescope.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from framescope import _remote
 
 __all__ = [
@@ -76,37 +73,72 @@ _ERRORS: dict[str, type[RemoteError]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Frame:
-    filename: str
-    lineno: int | None
-    function: str  # the qualified name on 3.11+, the name on 3.10
-    locals: dict[str, str] | None = None  # name -> repr, with locals=True
+class _Record:
+    """A small immutable record (plain class: `framescope dump` starts faster without
+    dataclasses, whose import costs more than the whole read of a process)."""
+
+    __slots__ = ()
+
+    def __init__(self, *values) -> None:
+        for name, value in zip(self.__slots__, values):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclasses.dataclass(frozen=True)
-class Thread:
-    thread_id: int  # as threading.get_ident() gives it in the target
-    native_id: int | None  # the kernel's thread id, as threading.get_native_id()
-    name: str | None  # the kernel's name for the thread (/proc/PID/task/TID/comm)
-    frames: list[Frame]  # innermost first
+class Frame(_Record):
+    """One frame: `filename`, `lineno` (None where the instruction has no line), `function`
+    (the qualified name on 3.11+, the name on 3.10) and, with locals=True, `locals`: a dict of
+    variable name -> repr; None otherwise."""
+
+    __slots__ = ("filename", "lineno", "function", "locals")
+
+    def __init__(self, filename: str, lineno: int | None, function: str,
+                 locals: dict[str, str] | None = None) -> None:
+        super().__init__(filename, lineno, function, locals)
 
 
-@dataclasses.dataclass(frozen=True)
-class Snapshot:
-    pid: int
-    python_version: str
-    threads: list[Thread]
-    # stopped_ns: how long the target's threads were stopped (0 with block=False); attempts:
-    # snapshots taken; read_syscalls, pages: the cost of the read.
-    stats: dict[str, int]
+class Thread(_Record):
+    """One thread: `thread_id` (as threading.get_ident() in the target), `native_id` (the
+    kernel's id, as threading.get_native_id(); None if unknown), `name` (the kernel's name for
+    it, /proc/PID/task/TID/comm: Python 3.14+ sets it from threading.Thread.name) and `frames`,
+    innermost first."""
 
-    def to_json(self, *, locals: bool = False) -> dict[str, Any]:
+    __slots__ = ("thread_id", "native_id", "name", "frames")
+
+    def __init__(self, thread_id: int, native_id: int | None, name: str | None,
+                 frames: list[Frame]) -> None:
+        super().__init__(thread_id, native_id, name, frames)
+
+
+class Snapshot(_Record):
+    """A dump: `pid`, `python_version` (the target's), `threads`, and `stats`: `stopped_ns`
+    (how long the target's threads were stopped; 0 with block=False), `attempts` (snapshots
+    taken), `read_syscalls` and `pages` (what the read cost)."""
+
+    __slots__ = ("pid", "python_version", "threads", "stats")
+
+    def __init__(self, pid: int, python_version: str, threads: list[Thread],
+                 stats: dict[str, int]) -> None:
+        super().__init__(pid, python_version, threads, stats)
+
+    def to_json(self, *, locals: bool = False) -> dict:
         """The `framescope dump --json` document."""
 
-        def frame(f: Frame) -> dict[str, Any]:
-            d: dict[str, Any] = {"filename": f.filename, "lineno": f.lineno,
-                                 "function": f.function}
+        def frame(f: Frame) -> dict:
+            d = {"filename": f.filename, "lineno": f.lineno, "function": f.function}
             if locals:
                 d["locals"] = dict(f.locals or {})
             return d

@@ -149,6 +149,7 @@ NB_MODULE(_remote, m) {
             d["threads"] = threads_to_python(r.threads, locals);
             nb::dict stats;
             stats["stopped_ns"] = r.stopped_ns;
+            stats["stopping_ns"] = r.stopping_ns;
             stats["attempts"] = r.attempts;
             stats["read_syscalls"] = r.read_syscalls;
             stats["pages"] = r.pages;

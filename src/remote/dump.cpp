@@ -33,6 +33,7 @@ namespace {
 struct Snapshot {
     std::vector<ThreadRecord> threads;
     uint64_t stopped_ns = 0;
+    uint64_t stopping_ns = 0;
     size_t pages = 0;
     std::map<uint64_t, std::string> captured;
 };
@@ -43,8 +44,21 @@ Snapshot one_snapshot(ProcessMemory& mem, const Target& target, const DumpOption
     PageCache cache(mem);
     DecodeOptions decode{options.locals};
     if (options.block) {
+        // A first pass while the target runs, to learn which pages the dump reads.
+        std::vector<uint64_t> wanted;
+        {
+            PageCache scout(mem);
+            try {
+                Layout layout = layout_for(scout, target);
+                decode_threads(scout, target, layout, decode);
+            } catch (const InvalidMemory&) {
+                // Caught mid-change: the stopped pass reads whatever the scout missed.
+            }
+            wanted = scout.page_addresses();
+        }
         SignalBlock signals;  // Ctrl-C and SIGTERM wait until the target runs again
         ThreadStopper stopper(target.pid);
+        cache.prefetch(wanted);
         Layout layout = layout_for(cache, target);
         snap.threads = decode_threads(cache, target, layout, decode);
         if (options.hold_stopped_ns != 0) {
@@ -52,6 +66,7 @@ Snapshot one_snapshot(ProcessMemory& mem, const Target& target, const DumpOption
         }
         stopper.resume();
         snap.stopped_ns = stopper.stopped_ns();
+        snap.stopping_ns = stopper.stopping_ns();
     } else {
         Layout layout = layout_for(cache, target);
         snap.threads = decode_threads(cache, target, layout, decode);
@@ -79,6 +94,7 @@ DumpResult dump(pid_t pid, const DumpOptions& options) {
             Snapshot snap = one_snapshot(mem, target, options, false);
             result.threads = std::move(snap.threads);
             result.stopped_ns = snap.stopped_ns;
+            result.stopping_ns = snap.stopping_ns;
             result.pages = snap.pages;
             result.read_syscalls = mem.syscalls();
             std::vector<pid_t> tasks = list_threads(pid);

@@ -26,6 +26,7 @@ struct DumpResult {
     // Statistics: how long the threads were stopped (0 with block=false), how many snapshots
     // were taken, how many system calls read memory, and the page count of the last snapshot.
     uint64_t stopped_ns = 0;
+    uint64_t stopping_ns = 0;  // of stopped_ns: until the last thread had stopped
     int attempts = 0;
     size_t read_syscalls = 0;
     size_t pages = 0;

@@ -1,9 +1,11 @@
 // memory.cpp: reading another process's memory, and the page cache in front of it.
 #include "memory.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <climits>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -22,6 +24,48 @@ Fd& Fd::operator=(Fd&& other) noexcept {
 Fd::~Fd() {
     if (fd_ >= 0) {
         ::close(fd_);
+    }
+}
+
+void Memory::read_many(const std::vector<uint64_t>& addrs, size_t size,
+                       std::vector<std::string>& out) {
+    out.assign(addrs.size(), std::string());
+    for (size_t i = 0; i < addrs.size(); ++i) {
+        out[i].resize(size);
+        if (!read(addrs[i], out[i].data(), size)) {
+            out[i].clear();
+        }
+    }
+}
+
+void ProcessMemory::read_many(const std::vector<uint64_t>& addrs, size_t size,
+                              std::vector<std::string>& out) {
+    if (!use_vm_readv_) {
+        Memory::read_many(addrs, size, out);
+        return;
+    }
+    out.assign(addrs.size(), std::string(size, '\0'));
+    size_t next = 0;
+    while (next < addrs.size()) {
+        size_t count = std::min<size_t>(addrs.size() - next, IOV_MAX);
+        std::vector<struct iovec> local(count), remote(count);
+        for (size_t i = 0; i < count; ++i) {
+            local[i] = {out[next + i].data(), size};
+            remote[i] = {reinterpret_cast<void*>(addrs[next + i]), size};
+        }
+        ++syscalls_;
+        ssize_t n = ::process_vm_readv(pid_, local.data(), count, remote.data(), count, 0);
+        if (n < 0) {  // not even the first range: read that one alone, then go on
+            last_error_ = errno;
+            n = 0;
+        }
+        // Ranges are read in order and the transfer stops at the first that fails.
+        size_t done = static_cast<size_t>(n) / size;
+        if (done < count) {
+            out[next + done].clear();  // unreadable (or partly): the decoder reads it exactly
+            done += 1;
+        }
+        next += done;
     }
 }
 
@@ -111,6 +155,25 @@ bool PageCache::read(uint64_t addr, void* out, size_t size) {
         at += take;
     }
     return true;
+}
+
+std::vector<uint64_t> PageCache::page_addresses() const {
+    std::vector<uint64_t> out;
+    for (const auto& [addr, data] : pages_) {
+        if (!data.empty()) {
+            out.push_back(addr);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void PageCache::prefetch(const std::vector<uint64_t>& page_addrs) {
+    std::vector<std::string> data;
+    source_.read_many(page_addrs, page_size, data);
+    for (size_t i = 0; i < page_addrs.size(); ++i) {
+        pages_[page_addrs[i]] = std::move(data[i]);
+    }
 }
 
 std::map<uint64_t, std::string> PageCache::pages() const {

@@ -20,6 +20,10 @@ public:
     virtual ~Memory() = default;
     // Copies `size` bytes at remote address `addr` to `out`. False if any of them is unreadable.
     virtual bool read(uint64_t addr, void* out, size_t size) = 0;
+    // Reads `size` bytes at each of `addrs` into out[i] (resized to `size`, or emptied where
+    // unreadable). Sources that can read many ranges in one system call override this.
+    virtual void read_many(const std::vector<uint64_t>& addrs, size_t size,
+                           std::vector<std::string>& out);
 };
 
 // An owned file descriptor.
@@ -46,6 +50,9 @@ class ProcessMemory : public Memory {
 public:
     explicit ProcessMemory(pid_t pid) : pid_(pid) {}
     bool read(uint64_t addr, void* out, size_t size) override;
+    // One process_vm_readv for up to IOV_MAX ranges.
+    void read_many(const std::vector<uint64_t>& addrs, size_t size,
+                   std::vector<std::string>& out) override;
     // errno of the last failed read (ESRCH: the process is gone; EPERM/EACCES: refused).
     int last_error() const noexcept { return last_error_; }
     size_t syscalls() const noexcept { return syscalls_; }
@@ -69,6 +76,11 @@ public:
     explicit PageCache(Memory& source) : source_(source) {}
     bool read(uint64_t addr, void* out, size_t size) override;
     std::map<uint64_t, std::string> pages() const;
+    std::vector<uint64_t> page_addresses() const;
+    // Reads these pages now, in as few system calls as the source allows. A dump learns which
+    // pages it needs from a first pass without stopping the target, then refreshes them all in
+    // one go once the target is stopped: the stop lasts one system call instead of one per page.
+    void prefetch(const std::vector<uint64_t>& page_addrs);
 
 private:
     const std::string* page(uint64_t page_addr);

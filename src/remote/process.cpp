@@ -185,6 +185,9 @@ ThreadStopper::ThreadStopper(pid_t pid) : pid_(pid) {
                 }
             }
         }
+        stopping_ns_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - first_stop_)
+                                                  .count());
         if (threads_.empty()) {
             if (!process_exists(pid_)) {
                 throw Error(ErrorKind::exited, "process " + std::to_string(pid_) + " exited");

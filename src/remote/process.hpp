@@ -62,6 +62,8 @@ public:
     void resume() noexcept;
     // From the first PTRACE_INTERRUPT to the last PTRACE_DETACH (0 until resume()).
     uint64_t stopped_ns() const noexcept { return stopped_ns_; }
+    // Of that, the time until every thread had stopped (the rest is the read).
+    uint64_t stopping_ns() const noexcept { return stopping_ns_; }
     size_t thread_count() const noexcept { return threads_.size(); }
 
 private:
@@ -77,6 +79,7 @@ private:
     std::chrono::steady_clock::time_point first_stop_{};
     bool started_ = false;
     uint64_t stopped_ns_ = 0;
+    uint64_t stopping_ns_ = 0;
 };
 
 }  // namespace fs::remote
