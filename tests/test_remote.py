@@ -71,6 +71,9 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
 
 @pytest.fixture
@@ -262,6 +265,19 @@ def test_error_process_exited():
             remote.dump(child.pid)
     finally:
         child.wait()
+
+
+def test_unsupported_version_is_refused_by_name():
+    """Whatever the machine has: the decoder refuses a version it has no layout for."""
+    info = {"pid": 1, "runtime": 0x10000, "binary": "python3.9", "types": {
+        k: 0 for k in ("long_type bool_type float_type str_type bytes_type tuple_type list_type "
+                       "dict_type set_type frozenset_type none_type code_type cell_type none "
+                       "true_ false_ set_dummy").split()}}
+    for version, name in ((0x030912F0, "3.9.18"), (0x031000A1, "3.16.0a1")):
+        with pytest.raises(_remote.Error) as error:
+            _remote.decode(dict(info, version_hex=version), {}, False)
+        assert error.value.args == ("unsupported",
+                                    f"Python {name} is not supported (3.10 to 3.15 are)")
 
 
 def test_error_unsupported_version():
