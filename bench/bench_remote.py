@@ -11,8 +11,9 @@ Targets (README, "Benchmarks"):
     framescope dump PID          <= 0.5x the wall time of py-spy dump
     target stopped               <= 1 ms without --locals
 
-Run: ./dev bench (every interpreter) or python bench/bench_remote.py (this one; --install
-fetches py-spy and pystack from PyPI into this environment when missing).
+Run: ./dev bench (every interpreter) or python bench/bench_remote.py (this one). py-spy and
+pystack are installed from PyPI into the running environment when missing (--no-install: use
+what is there).
 """
 
 from __future__ import annotations
@@ -80,8 +81,8 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--row", default="")
-    ap.add_argument("--install", action="store_true",
-                    help="pip install py-spy and pystack here when they are missing")
+    ap.add_argument("--no-install", dest="install", action="store_false",
+                    help="do not pip install py-spy and pystack here when they are missing")
     args = ap.parse_args()
 
     target = subprocess.Popen([sys.executable, "-c", TARGET], stdin=subprocess.PIPE,

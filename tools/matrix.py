@@ -2,7 +2,7 @@
 """Build framescope for every supported interpreter and run the test suite or the benchmark.
 
     tools/matrix.py test [--only NAME ...]     the whole suite on every row, then one table
-    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py, bench/bench_remote.py on every row
+    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py on every row
     tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
 
 Rows come from pyenv (3.10, 3.11, 3.12, 3.13.0) and from the Debian unstable root that
@@ -150,13 +150,9 @@ def run_row(args: argparse.Namespace) -> int:
         if args.sanitize:
             env.update(sanitizer_env())
         if args.mode == "bench":
-            failed = []
-            for bench, extra in (("bench_walk.py", []), ("bench_remote.py", ["--install"])):
-                code = run([str(vpy), str(TREE / "bench" / bench), "--row", args.name, *extra],
-                           env=env).returncode
-                if code != 0:
-                    failed.append(f"{bench} exited with {code}")
-            result["error"] = "; ".join(failed) or None
+            code = run([str(vpy), str(TREE / "bench" / "bench_walk.py"), "--row", args.name],
+                       env=env).returncode
+            result["error"] = None if code == 0 else f"benchmark exited with {code}"
         else:
             xml = RESULTS / f"{args.name}.xml"
             xml.unlink(missing_ok=True)
