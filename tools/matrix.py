@@ -2,7 +2,7 @@
 """Build framescope for every supported interpreter and run the test suite or the benchmark.
 
     tools/matrix.py test [--only NAME ...]     the whole suite on every row, then one table
-    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py on every row
+    tools/matrix.py bench [--only NAME ...]    every bench/bench_*.py on every row
     tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
 
 Rows come from pyenv (3.10, 3.11, 3.12, 3.13.0) and from the Debian unstable root that
@@ -150,9 +150,14 @@ def run_row(args: argparse.Namespace) -> int:
         if args.sanitize:
             env.update(sanitizer_env())
         if args.mode == "bench":
-            code = run([str(vpy), str(TREE / "bench" / "bench_walk.py"), "--row", args.name],
-                       env=env).returncode
-            result["error"] = None if code == 0 else f"benchmark exited with {code}"
+            failed = []
+            wanted = [w for w in os.environ.get("FRAMESCOPE_BENCH", "").split(",") if w]
+            for script in sorted((TREE / "bench").glob("bench_*.py")):
+                if wanted and script.stem.removeprefix("bench_") not in wanted:
+                    continue
+                if run([str(vpy), str(script), "--row", args.name], env=env).returncode != 0:
+                    failed.append(script.name)
+            result["error"] = f"failed: {', '.join(failed)}" if failed else None
         else:
             xml = RESULTS / f"{args.name}.xml"
             xml.unlink(missing_ok=True)
@@ -217,6 +222,9 @@ def main() -> int:
         p.add_argument("--only", action="append", metavar="NAME",
                        help="run only this row (repeatable): " +
                        ", ".join(r.name for r in ROWS))
+        if mode == "bench":
+            p.add_argument("--script", action="append", metavar="NAME",
+                           help="run only bench/bench_NAME.py (repeatable; default: all)")
     p = sub.add_parser("row", help="one row, in this environment")
     p.add_argument("name")
     p.add_argument("--python", required=True)
@@ -233,6 +241,8 @@ def main() -> int:
     rows = [r for r in ROWS if not args.only or r.name in args.only]
     if args.command == "bench":
         rows = [r for r in rows if not r.sanitize]  # a sanitized build's timings mean nothing
+        if args.script:
+            os.environ["FRAMESCOPE_BENCH"] = ",".join(args.script)
     started = time.monotonic()
     results = []
     for row in rows:
