@@ -150,8 +150,9 @@ def known() -> int:
                 f = f.f_back
             view["threads"][str(t.ident)] = {"native_id": t.native_id, "name": t.name,
                                              "frames": stack, "locals": local_views}
-        print(json.dumps(view), flush=True)
-        sys.stdin.readline()
+        document = json.dumps(view)
+        # One line: a dump shows this thread on it, whether still in print() or waiting.
+        print(document, flush=True); sys.stdin.readline()  # noqa: E702
         release.set()
 
     r = threading.Thread(target=reporter, name="reporter")

@@ -113,8 +113,13 @@ def test_no_reference_leak_reading_another_process(block):
         "wait()\n")])
     try:
         deadline = time.monotonic() + 60
-        while not any(f.function == "wait" for t in remote.dump(child.pid).threads
-                      for f in t.frames):
+        while True:
+            try:
+                if any(f.function == "wait" for t in remote.dump(child.pid).threads
+                       for f in t.frames):
+                    break
+            except remote.RemoteError:
+                pass  # still starting
             assert time.monotonic() < deadline, "the child never reached wait()"
             time.sleep(0.05)
         dump = lambda: remote.dump(child.pid, locals=True, block=block)

@@ -7,8 +7,8 @@
 #include "process.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
-#include <regex>
 
 namespace fs::remote {
 
@@ -25,11 +25,20 @@ const std::vector<std::string>& wanted_symbols() {
 
 // "python3.12", "libpython3.12d.so.1.0", ... -> 12; -1 when the name says nothing.
 int minor_from_name(const std::string& path) {
-    static const std::regex re(R"(python3\.(\d+))");
-    std::smatch m;
     std::string base = path.substr(path.rfind('/') + 1);
-    if (std::regex_search(base, m, re)) {
-        return std::stoi(m[1].str());
+    for (size_t at = base.find("python3."); at != std::string::npos;
+         at = base.find("python3.", at + 1)) {
+        size_t digits = at + 8;
+        int minor = 0;
+        size_t n = 0;
+        while (digits + n < base.size() && n < 3 && base[digits + n] >= '0' &&
+               base[digits + n] <= '9') {
+            minor = minor * 10 + (base[digits + n] - '0');
+            ++n;
+        }
+        if (n > 0) {
+            return minor;
+        }
     }
     return -1;
 }
@@ -42,20 +51,18 @@ bool is_libpython(const std::string& path) {
 }  // namespace
 
 std::string Target::version_string() const {
-    std::string s = "3." + std::to_string(minor());
-    if (version_hex & 0xffff) {
-        s += "." + std::to_string((version_hex >> 8) & 0xff);
-        unsigned level = (version_hex >> 4) & 0xf;
-        unsigned serial = version_hex & 0xf;
-        if (level == 0xa) {
-            s += "a" + std::to_string(serial);
-        } else if (level == 0xb) {
-            s += "b" + std::to_string(serial);
-        } else if (level == 0xc) {
-            s += "rc" + std::to_string(serial);
-        }
+    char buf[32];
+    unsigned level = (version_hex >> 4) & 0xf;
+    const char* suffix = level == 0xa ? "a" : level == 0xb ? "b" : level == 0xc ? "rc" : "";
+    if ((version_hex & 0xffff) == 0) {  // 3.10: only the minor version is known
+        std::snprintf(buf, sizeof buf, "3.%d", minor());
+    } else if (*suffix != '\0') {
+        std::snprintf(buf, sizeof buf, "3.%d.%u%s%u", minor(), (version_hex >> 8) & 0xff, suffix,
+                      version_hex & 0xf);
+    } else {
+        std::snprintf(buf, sizeof buf, "3.%d.%u", minor(), (version_hex >> 8) & 0xff);
     }
-    return s;
+    return buf;
 }
 
 Target locate(pid_t pid, Memory& mem) {
