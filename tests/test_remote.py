@@ -136,6 +136,23 @@ def test_dump_without_stopping(target_factory):
     assert target.finish().strip() == "done"
 
 
+def test_reading_through_proc_pid_mem(target_factory):
+    """The fallback when process_vm_readv is refused or missing gives the same dump."""
+    target = target_factory()
+    env = {**os.environ, "FRAMESCOPE_REMOTE_MEMORY": "proc-mem"}
+    proc = subprocess.run([sys.executable, "-c", (
+        "import json, sys; from framescope import remote; "
+        f"s = remote.dump({target.pid}, locals=True); "
+        "print(json.dumps([s.to_json(locals=True), s.stats]))")],
+        capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    doc, stats = json.loads(proc.stdout)
+    normal = remote.dump(target.pid, locals=True)
+    assert doc == normal.to_json(locals=True)
+    # One read per page: /proc/PID/mem has no batched form.
+    assert stats["read_syscalls"] >= 2 * stats["pages"] > 0
+
+
 def test_thread_names_come_from_the_kernel(target_factory):
     target = target_factory()
     snap = remote.dump(target.pid)
@@ -371,6 +388,33 @@ def test_memory_changed_is_reported_as_such(target_factory):
     with pytest.raises(remote.MemoryChanged):
         remote._raise(info_.value)
     assert _remote.decode(info, pages, True)  # the unmutated image decodes
+
+
+def _patched(pages: dict, addr: int, data: bytes) -> dict:
+    out = dict(pages)
+    page = bytearray(out[addr & ~4095])
+    page[addr & 4095:(addr & 4095) + len(data)] = data
+    out[addr & ~4095] = bytes(page)
+    return out
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="_Py_DebugOffsets exist from 3.13 on")
+def test_debug_offsets_are_validated(target_factory):
+    target = target_factory()
+    info, pages = _remote.capture(target.pid, False)
+    runtime = info["runtime"]
+    assert _remote.decode(info, pages, False)
+    checks = [
+        (_patched(pages, runtime, b"ydebugpy"), "changed", "cookie"),
+        (_patched(pages, runtime + 8, (info["version_hex"] + 0x10000).to_bytes(8, "little")),
+         "unsupported", "debug offsets are for version"),
+        (_patched(pages, runtime + 16, (1).to_bytes(8, "little")), "unsupported",
+         "free-threaded CPython builds are not supported"),
+    ]
+    for image, kind, words in checks:
+        with pytest.raises(_remote.Error) as error:
+            _remote.decode(info, image, False)
+        assert error.value.args[0] == kind and words in error.value.args[1]
 
 
 # --- signals: the target is resumed whatever happens to the reader ---------------------------

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <climits>
+#include <cstdlib>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -24,6 +25,13 @@ Fd& Fd::operator=(Fd&& other) noexcept {
 Fd::~Fd() {
     if (fd_ >= 0) {
         ::close(fd_);
+    }
+}
+
+ProcessMemory::ProcessMemory(pid_t pid) : pid_(pid) {
+    const char* choice = std::getenv("FRAMESCOPE_REMOTE_MEMORY");
+    if (choice != nullptr && std::strcmp(choice, "proc-mem") == 0) {
+        use_vm_readv_ = false;
     }
 }
 

@@ -48,7 +48,9 @@ private:
 // available (seccomp, old kernels, some container runtimes).
 class ProcessMemory : public Memory {
 public:
-    explicit ProcessMemory(pid_t pid) : pid_(pid) {}
+    // FRAMESCOPE_REMOTE_MEMORY=proc-mem in the environment: read through /proc/PID/mem only
+    // (to compare the two paths, or where process_vm_readv misbehaves).
+    explicit ProcessMemory(pid_t pid);
     bool read(uint64_t addr, void* out, size_t size) override;
     // One process_vm_readv for up to IOV_MAX ranges.
     void read_many(const std::vector<uint64_t>& addrs, size_t size,
