@@ -148,7 +148,8 @@ def main() -> int:
     for name, _ in candidates:
         if name in med:
             base = med["framescope dump --locals" if "--locals" in name else "framescope dump"]
-            ratio = "-" if name.startswith("framescope") else f"{base / med[name]:.2f}x"
+            ours = name.startswith(("framescope", "python -m framescope"))
+            ratio = "-" if ours else f"{base / med[name]:.2f}x"
             rows.append((name, f"{med[name]:.1f} ms", ratio, ""))
         else:
             rows.append((name, "n/a", "", problems.get(name, "")))
