@@ -356,6 +356,27 @@ def test_error_permission_denied():
         other.wait()
 
 
+def test_a_process_already_traced_is_read_without_stopping(target_factory):
+    target = target_factory()
+    tracer = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes, sys, time\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"assert libc.ptrace(0x4206, {target.pid}, None, None) == 0, ctypes.get_errno()\n"
+        "print('tracing', flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)  # PTRACE_SEIZE, nothing more
+    try:
+        assert tracer.stdout.readline().strip() == "tracing"
+        proc = run_cli("dump", str(target.pid))
+        assert_one_line_error(proc, rf"is already being traced \(by process {tracer.pid}.*--no-block")
+        snap = remote.dump(target.pid, block=False)
+        compare(snap, target.view, with_locals=False)
+    finally:
+        tracer.kill()
+        tracer.wait()
+        tracer.stdout.close()
+    assert target.finish().strip() == "done"
+
+
 def test_own_process_needs_no_block():
     with pytest.raises(remote.PermissionDenied, match="--no-block"):
         remote.dump(os.getpid())

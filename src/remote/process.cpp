@@ -58,6 +58,17 @@ std::string read_small_file(const std::string& path, bool* ok) {
                     "kernel.yama.ptrace_scope allowing it, or CAP_SYS_PTRACE)");
 }
 
+// TracerPid in /proc/PID/status: who ptraces the process (0: nobody).
+pid_t tracer_of(pid_t pid) {
+    bool ok = true;
+    std::string status = read_small_file(proc_path(pid, "status"), &ok);
+    size_t at = status.find("TracerPid:");
+    if (!ok || at == std::string::npos) {
+        return 0;
+    }
+    return static_cast<pid_t>(std::strtol(status.c_str() + at + 10, nullptr, 10));
+}
+
 }  // namespace
 
 bool process_exists(pid_t pid) {
@@ -210,6 +221,15 @@ bool ThreadStopper::attach(pid_t tid) {
         }
         if (errno == EPERM || errno == EACCES) {
             if (tid == pid_ || threads_.empty()) {
+                pid_t tracer = tracer_of(pid_);
+                if (tracer > 0) {
+                    throw Error(ErrorKind::permission,
+                                "process " + std::to_string(pid_) +
+                                    " is already being traced (by process " +
+                                    std::to_string(tracer) +
+                                    ", a debugger?): read it without stopping (--no-block, "
+                                    "block=False)");
+                }
                 if (::getpid() == pid_) {
                     throw Error(ErrorKind::permission,
                                 "a process cannot stop its own threads with ptrace; read it "
