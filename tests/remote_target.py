@@ -113,7 +113,6 @@ def known() -> int:
     for w in workers:
         w.start()
     main_ident = threading.get_ident()
-    main_done = []
 
     def reporter():
         # Wait until every thread is blocked (innermost frame: threading's wait) and its
@@ -161,7 +160,6 @@ def known() -> int:
     r.join()
     for w in workers:
         w.join()
-    main_done.append(True)
     print("done", flush=True)
     return 0
 
