@@ -130,7 +130,7 @@ def known() -> int:
                 previous = now
             threading.Event().wait(0.05)
         view = {"pid": __import__("os").getpid(),
-                "version": "%d.%d" % sys.version_info[:2],
+                "version": sys.version.split()[0],
                 "reporter": threading.get_ident(), "threads": {}}
         frames = sys._current_frames()
         for t in threading.enumerate():

@@ -27,6 +27,7 @@ FIELDS: list[tuple[str, int, int, str]] = [
     ("interp_next", 10, 99, "offsetof(PyInterpreterState, next)"),
     ("interp_threads_head", 10, 10, "offsetof(PyInterpreterState, tstate_head)"),
     ("interp_threads_head", 11, 99, "offsetof(PyInterpreterState, threads.head)"),
+    ("interp_sysdict", 10, 10, "offsetof(PyInterpreterState, sysdict)"),
     ("tstate_next", 10, 99, "offsetof(PyThreadState, next)"),
     ("tstate_interp", 10, 99, "offsetof(PyThreadState, interp)"),
     ("tstate_frame", 10, 10, "offsetof(PyThreadState, frame)"),

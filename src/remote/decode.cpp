@@ -113,6 +113,7 @@ public:
         : mem_(mem), t_(target), l_(layout), opts_(opts) {}
 
     std::vector<ThreadRecord> threads();
+    std::string sys_version();
 
 private:
     // --- reading ---
@@ -174,6 +175,9 @@ private:
     std::string repr_checked(uint64_t obj);
     std::string int_repr(uint64_t obj);
     std::string items_repr(uint64_t obj, uint64_t type, int depth);
+    // A dict's (key, value) pairs in order, at most `limit` of them; `more` tells if there
+    // were others.
+    std::vector<std::pair<uint64_t, uint64_t>> dict_items(uint64_t dict, size_t limit, bool* more);
 
     Memory& mem_;
     const Target& t_;
@@ -564,51 +568,11 @@ std::string Decoder::items_repr(uint64_t obj, uint64_t type, int depth) {
         return n == 1 ? join("(", ",)") : join("(", ")");
     }
     if (type == ty.dict_type) {
-        uint64_t keys = ptr(obj, l_.dict_keys);
-        uint64_t values = ptr(obj, l_.dict_values);
-        int64_t nentries = at<int64_t>(keys, l_.keys_nentries);
-        uint64_t entries;
-        uint64_t entry_size = 24;  // hash, key, value
-        uint64_t key_at = 8;
-        if (l_.keys_log2()) {
-            auto log2_index_bytes = at<uint8_t>(keys, l_.keys_log2_index_bytes);
-            auto kind = at<uint8_t>(keys, l_.keys_kind);
-            if (log2_index_bytes > 40 || kind > 2) {
-                throw InvalidMemory("implausible dict keys");
-            }
-            entries = keys + static_cast<uint64_t>(l_.keys_indices) + (uint64_t{1} << log2_index_bytes);
-            if (kind != 0) {  // DICT_KEYS_UNICODE, DICT_KEYS_SPLIT: entries are key, value
-                entry_size = 16;
-                key_at = 0;
-            }
-        } else {
-            int64_t size = at<int64_t>(keys, l_.keys_size);
-            if (size <= 0 || size > (int64_t{1} << 40)) {
-                throw InvalidMemory("implausible dict keys");
-            }
-            uint64_t index_bytes = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
-            entries = keys + static_cast<uint64_t>(l_.keys_indices) +
-                      static_cast<uint64_t>(size) * index_bytes;
-        }
-        if (nentries < 0 || nentries > (int64_t{1} << 40)) {
-            throw InvalidMemory("implausible dict size");
-        }
-        nentries = std::min<int64_t>(nentries, scan_limit);
-        for (int64_t i = 0; i < nentries; ++i) {
-            uint64_t entry = entries + static_cast<uint64_t>(i) * entry_size;
-            uint64_t key = at<uint64_t>(entry, static_cast<int64_t>(key_at));
-            uint64_t value = values != 0
-                ? at<uint64_t>(values + static_cast<uint64_t>(l_.values_items), 8 * i)
-                : at<uint64_t>(entry, static_cast<int64_t>(key_at + 8));
-            if (key == 0 || value == 0) {
-                continue;  // deleted
-            }
-            if (parts.size() >= Limits::repr_items) {
-                more = true;
-                break;
-            }
+        bool cut = false;
+        for (const auto& [key, value] : dict_items(obj, Limits::repr_items, &cut)) {
             parts.push_back(repr(key, depth) + ": " + repr(value, depth));
         }
+        more = cut;
         return join("{", "}");
     }
     // set, frozenset: a hash table of (key, hash) entries; empty and deleted slots skipped.
@@ -632,6 +596,80 @@ std::string Decoder::items_repr(uint64_t obj, uint64_t type, int depth) {
         return frozen ? "frozenset()" : "set()";
     }
     return frozen ? join("frozenset({", "})") : join("{", "}");
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> Decoder::dict_items(uint64_t dict, size_t limit,
+                                                               bool* more) {
+    // Entries may be long runs of deleted ones: look at this many at most.
+    constexpr int64_t scan_limit = 1 << 16;
+    if (type_of(dict) != t_.types.dict_type) {
+        throw InvalidMemory("expected a dict at " + hex_address(dict));
+    }
+    uint64_t keys = ptr(dict, l_.dict_keys);
+    uint64_t values = ptr(dict, l_.dict_values);
+    int64_t nentries = at<int64_t>(keys, l_.keys_nentries);
+    uint64_t entries;
+    uint64_t entry_size = 24;  // hash, key, value
+    uint64_t key_at = 8;
+    if (l_.keys_log2()) {
+        auto log2_index_bytes = at<uint8_t>(keys, l_.keys_log2_index_bytes);
+        auto kind = at<uint8_t>(keys, l_.keys_kind);
+        if (log2_index_bytes > 40 || kind > 2) {
+            throw InvalidMemory("implausible dict keys");
+        }
+        entries = keys + static_cast<uint64_t>(l_.keys_indices) + (uint64_t{1} << log2_index_bytes);
+        if (kind != 0) {  // DICT_KEYS_UNICODE, DICT_KEYS_SPLIT: entries are key, value
+            entry_size = 16;
+            key_at = 0;
+        }
+    } else {
+        int64_t size = at<int64_t>(keys, l_.keys_size);
+        if (size <= 0 || size > (int64_t{1} << 40)) {
+            throw InvalidMemory("implausible dict keys");
+        }
+        uint64_t index_bytes = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
+        entries = keys + static_cast<uint64_t>(l_.keys_indices) +
+                  static_cast<uint64_t>(size) * index_bytes;
+    }
+    if (nentries < 0 || nentries > (int64_t{1} << 40)) {
+        throw InvalidMemory("implausible dict size");
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    *more = false;
+    nentries = std::min<int64_t>(nentries, scan_limit);
+    for (int64_t i = 0; i < nentries; ++i) {
+        uint64_t entry = entries + static_cast<uint64_t>(i) * entry_size;
+        uint64_t key = at<uint64_t>(entry, static_cast<int64_t>(key_at));
+        uint64_t value = values != 0
+            ? at<uint64_t>(values + static_cast<uint64_t>(l_.values_items), 8 * i)
+            : at<uint64_t>(entry, static_cast<int64_t>(key_at + 8));
+        if (key == 0 || value == 0) {
+            continue;  // deleted
+        }
+        if (out.size() >= limit) {
+            *more = true;
+            break;
+        }
+        out.emplace_back(key, value);
+    }
+    return out;
+}
+
+std::string Decoder::sys_version() {
+    if (l_.interp_sysdict < 0) {
+        return {};
+    }
+    uint64_t interp = ptr(t_.runtime, l_.runtime_interpreters_head);
+    uint64_t sysdict = ptr(interp, l_.interp_sysdict);
+    bool more = false;
+    for (const auto& [key, value] : dict_items(sysdict, 4096, &more)) {
+        if (type_of(key) != t_.types.str_type || name(key) != "version") {
+            continue;
+        }
+        std::string version = name(value);
+        return version.substr(0, version.find(' '));
+    }
+    return {};
 }
 
 std::string Decoder::int_repr(uint64_t obj) {
@@ -895,6 +933,11 @@ Layout layout_for(Memory& mem, const Target& target) {
         return layout_from_debug_offsets(*compiled, mem, target.runtime, target.version_hex);
     }
     return *compiled;
+}
+
+std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout) {
+    DecodeOptions none;
+    return Decoder(mem, target, layout, none).sys_version();
 }
 
 std::vector<ThreadRecord> decode_threads(Memory& mem, const Target& target, const Layout& layout,

@@ -58,6 +58,10 @@ struct Limits {
 std::vector<ThreadRecord> decode_threads(Memory& mem, const Target& target, const Layout& layout,
                                          const DecodeOptions& options);
 
+// The target's sys.version up to its first space ("3.10.13"), read from the main interpreter's
+// sys module; for 3.10, which has no Py_Version. Empty when not found. Throws InvalidMemory.
+std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout);
+
 // The layout for `target`: the compiled table, corrected from the debug offsets on 3.13+.
 Layout layout_for(Memory& mem, const Target& target);
 

@@ -97,6 +97,18 @@ DumpResult dump(pid_t pid, const DumpOptions& options) {
             result.stopping_ns = snap.stopping_ns;
             result.pages = snap.pages;
             result.read_syscalls = mem.syscalls();
+            if ((target.version_hex & 0xffff) == 0) {
+                // 3.10 has no Py_Version: sys.version says which 3.10 it is.
+                PageCache cache(mem);
+                try {
+                    std::string v = version_from_sys(cache, target, layout_for(cache, target));
+                    if (v.rfind(result.python_version + ".", 0) == 0 && v.size() < 32) {
+                        result.python_version = v;
+                    }
+                } catch (const InvalidMemory&) {
+                    // keep "3.10"
+                }
+            }
             std::vector<pid_t> tasks = list_threads(pid);
             for (ThreadRecord& t : result.threads) {
                 if (t.native_id > 0 &&

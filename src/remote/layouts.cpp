@@ -19,6 +19,7 @@ namespace {
 Layout layout_3_10() {
     Layout l;
     l.minor = 10;
+    l.interp_sysdict = 872;
     l.runtime_interpreters_head = 32;
     l.interp_next = 0;
     l.interp_threads_head = 8;

@@ -20,7 +20,7 @@ class Memory;
 
 // Every offset a Layout holds. -1: the version has no such field.
 #define FS_LAYOUT_FIELDS(X)                                                                      \
-    X(runtime_interpreters_head) X(interp_next) X(interp_threads_head)                           \
+    X(runtime_interpreters_head) X(interp_next) X(interp_threads_head) X(interp_sysdict)         \
     X(tstate_next) X(tstate_interp) X(tstate_frame) X(cframe_current_frame)                      \
     X(tstate_thread_id) X(tstate_native_thread_id)                                               \
     X(frame_previous) X(frame_code) X(frame_instr) X(frame_localsplus) X(frame_owner)            \
