@@ -19,6 +19,10 @@ def test_demo_runs_and_shows_the_stack():
         ("  tax  (", "  price  (")
     assert all(name in proc.stdout for name in names), proc.stdout
     assert "x slower" in proc.stdout
+    # Section 7 dumps a sample process from outside, with its variables.
+    assert "OrderService.serve" in proc.stdout or "  serve  line" in proc.stdout, proc.stdout
+    assert "region = 'eu-west'" in proc.stdout and "retries = 3" in proc.stdout
+    assert "Its threads were stopped for" in proc.stdout
     assert "\033[" not in proc.stdout  # no colour when not on a terminal
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
 import framescope
+from framescope import remote
 
 requires_debug = pytest.mark.skipif(
     not hasattr(sys, "gettotalrefcount") and not os.environ.get("FRAMESCOPE_REQUIRE_DEBUG"),
@@ -172,6 +175,9 @@ CASES = {
     "threads": lambda: framescope.threads(),
     "frame_of": lambda: framescope.frame_of(_gen()),
     "frame_of-bad": _raises(lambda: framescope.frame_of(1), TypeError),
+    "remote.dump-no-such-process": _raises(lambda: remote.dump(4_000_000), remote.NoSuchProcess),
+    "remote.dump-bad-pid": _raises(lambda: remote.dump("1"), TypeError),
+    "remote.dump-own-process": _raises(lambda: remote.dump(os.getpid()), remote.PermissionDenied),
 }
 
 
@@ -191,6 +197,33 @@ def test_no_reference_leak_with_another_thread():
     finally:
         stop.set()
         t.join()
+
+
+@requires_debug
+@pytest.mark.parametrize("block", [True, False])
+def test_no_reference_leak_reading_another_process(block):
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import time\n"
+        "def wait(values=[1, 'a', 2.5, {3: b'x'}, (None, True)]):\n"
+        "    time.sleep(600)\n"
+        "wait()\n")])
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if any(f.function == "wait" for t in remote.dump(child.pid).threads
+                       for f in t.frames):
+                    break
+            except remote.RemoteError:
+                pass  # still starting
+            assert time.monotonic() < deadline, "the child never reached wait()"
+            time.sleep(0.05)
+        dump = lambda: remote.dump(child.pid, locals=True, block=block)
+        assert "values" in dump().threads[0].frames[0].locals
+        assert leaked_per_call(dump, calls=200) < 0.05
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_built_for_this_interpreter():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-import framescope
 
+def _parser():
+    import argparse
 
-def _parser() -> argparse.ArgumentParser:
+    import framescope
+
     parser = argparse.ArgumentParser(
         prog="framescope",
         description="See and change any frame of a live CPython program.",
@@ -32,10 +33,115 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("script", metavar="SCRIPT", help="the Python file to run")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="arguments for the script")
+    dump = commands.add_parser(
+        "dump", help="print every thread's Python stack in another running process",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print every thread's Python stack (innermost frame first) in another "
+                    "running CPython process, 3.10 to 3.15, whatever Python runs framescope. "
+                    "Nothing runs in the target: its memory is read from outside.",
+        epilog="""\
+By default the target's threads are stopped with ptrace while its memory is read (well under a
+millisecond without --locals) and always resumed, also if framescope fails or is interrupted.
+Reading another process needs ptrace rights over it: the same user (and a kernel.yama.ptrace_scope
+that allows it) or CAP_SYS_PTRACE, e.g. `sudo framescope dump PID`.
+
+examples:
+  framescope dump 1234                 stacks of process 1234
+  framescope dump 1234 --locals        ... with each frame's variables (their reprs)
+  framescope dump 1234 --json | jq .   machine-readable:
+      {"pid", "python_version", "threads": [{"thread_id", "native_id", "name",
+       "frames": [{"filename", "lineno", "function", "locals": {name: repr}}]}]}
+
+Python API: framescope.remote.dump(pid, locals=False, block=True).""")
+    dump.add_argument("pid", type=int, help="the process id of a running Python program")
+    dump.add_argument("--locals", action="store_true",
+                      help="also show each frame's variables: exact reprs of int, float, bool, "
+                           "None, str, bytes and of containers of those (long ones cut with "
+                           "...); other objects as <TypeName at 0x...>")
+    dump.add_argument("--json", action="store_true", help="print one JSON document")
+    dump.add_argument("--no-block", action="store_true",
+                      help="do not stop the target while reading it (no pause at all, but a "
+                           "busy program may be caught mid-change: retried, then reported)")
+    dump.add_argument("--stats", action="store_true",
+                      help="also print, on stderr, how long the target was stopped and what "
+                           "the read cost")
     return parser
 
 
+_DUMP_FLAGS = ("--locals", "--json", "--no-block", "--stats")
+
+
+def _quick_dump_args(argv: list[str]) -> _Namespace | None:
+    """`dump PID [flags]` without argparse, or None for anything else (help, mistakes).
+
+    `framescope dump` is often run against a stuck process in a hurry, and measured against
+    native tools: importing argparse (with re, shutil, enum) would take longer than the whole
+    read of the other process.
+    """
+    if len(argv) < 2 or argv[0] != "dump" or not argv[1].isdigit():
+        return None
+    flags = argv[2:]
+    if any(f not in _DUMP_FLAGS for f in flags) or len(set(flags)) != len(flags):
+        return None
+    return _Namespace(command="dump", pid=int(argv[1]), locals="--locals" in flags,
+                      json="--json" in flags, no_block="--no-block" in flags,
+                      stats="--stats" in flags)
+
+
+class _Namespace:
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+def _dump(args) -> int:
+    from framescope import remote
+
+    try:
+        snap = remote.dump(args.pid, locals=args.locals, block=not args.no_block)
+    except remote.RemoteError as error:
+        print(f"framescope dump: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("framescope dump: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        import json
+
+        print(json.dumps(snap.to_json(locals=args.locals), indent=2))
+    else:
+        print(_format_snapshot(snap, args.locals), end="")
+    if args.stats:
+        s = snap.stats
+        print(f"framescope dump: target stopped {s['stopped_ns'] / 1e6:.3f} ms; "
+              f"{s['attempts']} snapshot(s), {s['read_syscalls']} read system calls, "
+              f"{s['pages']} pages", file=sys.stderr)
+    return 0
+
+
+def _format_snapshot(snap, show_locals: bool) -> str:
+    count = len(snap.threads)
+    lines = [f"Process {snap.pid}: Python {snap.python_version}, "
+             f"{count} thread{'s' if count != 1 else ''}"]
+    for thread in snap.threads:
+        name = f' "{thread.name}"' if thread.name else ""
+        native = f", native id {thread.native_id}" if thread.native_id is not None else ""
+        lines.append("")
+        lines.append(f"Thread {thread.thread_id}{native}{name}")
+        if not thread.frames:
+            lines.append("    (no Python frames)")
+        for frame in thread.frames:
+            line = frame.lineno if frame.lineno is not None else "?"
+            lines.append(f"    {frame.function}  ({frame.filename}:{line})")
+            if show_locals:
+                for var, value in (frame.locals or {}).items():
+                    lines.append(f"        {var} = {value}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    quick = _quick_dump_args(sys.argv[1:] if argv is None else argv)
+    if quick is not None:
+        return _dump(quick)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -46,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         from framescope._console import run_script
 
         return run_script(args.script, args.args)
+    if args.command == "dump":
+        return _dump(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -239,7 +239,67 @@ framescope.locals(frame)["max_retries"] = 2
     status = _console_demo(out)
     out.say(f"The program continued: the loop {status}.")
 
+    out.title("7. Another process, from outside")
+    _dump_another_process(out)
+
     out.title("Next")
     out.say("    import framescope; help(framescope)      the API")
     out.say("    framescope --help                        the command line")
+    out.say("    framescope dump PID --locals             any running Python's stacks")
     return 0
+
+
+# A separate program, run by this interpreter: a worker thread waiting on a queue inside a small
+# order service, and the main thread waiting for it.
+_SAMPLE = """
+import queue, sys, threading
+
+class OrderService:
+    def __init__(self):
+        self.pending = queue.Queue()
+
+    def serve(self, region):
+        retries = 3
+        backlog = ["order-17", "order-18"]
+        return self.pending.get()
+
+service = OrderService()
+worker = threading.Thread(target=service.serve, args=("eu-west",), name="orders")
+worker.start()
+print("ready", flush=True)
+sys.stdin.readline()
+service.pending.put(None)
+worker.join()
+"""
+
+
+def _dump_another_process(out: _Out) -> None:
+    import subprocess
+
+    from framescope import remote
+
+    sample = subprocess.Popen([sys.executable, "-c", _SAMPLE], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        sample.stdout.readline()
+        out.say(f"A sample program runs as process {sample.pid}: an order service whose worker")
+        out.say("thread waits on a queue. framescope reads its stacks from outside, without")
+        out.say("running anything in it (the command line: framescope dump PID --locals):")
+        out.code(f"framescope.remote.dump({sample.pid}, locals=True)")
+        try:
+            snap = remote.dump(sample.pid, locals=True)
+        except remote.RemoteError as error:
+            out.say(f"    (could not read it here: {error})")
+            return
+        for thread in snap.threads:
+            out.say(f"    thread {thread.thread_id} ({thread.name or '?'}), "
+                    f"{len(thread.frames)} frame{'s' if len(thread.frames) != 1 else ''}:")
+            for frame in thread.frames[:4]:
+                out.say(f"      {frame.function}  line {frame.lineno}")
+                if frame.function.endswith("serve"):
+                    for name, value in (frame.locals or {}).items():
+                        out.say(f"          {name} = {value}")
+        out.say(f"Its threads were stopped for {snap.stats['stopped_ns'] / 1e6:.2f} ms, "
+                "then resumed.")
+    finally:
+        sample.communicate("\n", timeout=30)

@@ -1,0 +1,24 @@
+// elf.hpp: symbols and sections of an ELF file, read with elfutils' libelf.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fs::remote {
+
+struct ElfInfo {
+    // Link-time addresses (add the load bias for the running process's addresses).
+    std::map<std::string, uint64_t> symbols;  // only the names asked for
+    std::optional<uint64_t> pyruntime_section;  // the .PyRuntime section, where there is one
+    uint64_t first_load_vaddr = 0;              // p_vaddr of the first PT_LOAD segment
+};
+
+// Reads the ELF file at `path` and looks up `names` in its dynamic symbol table (then its full
+// symbol table, for names not found there). Returns nullopt when the file is not a readable ELF
+// file.
+std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::string>& names);
+
+}  // namespace fs::remote
