@@ -8,6 +8,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -731,12 +732,17 @@ std::string Decoder::int_repr(uint64_t obj) {
 
 }  // namespace
 
+// A line number computed in 64 bits, or -1 when no real table could have produced it.
+static int as_line(int64_t line) {
+    return line >= 0 && line <= std::numeric_limits<int>::max() ? static_cast<int>(line) : -1;
+}
+
 int line_from_location_table(const std::string& table, int firstlineno, int64_t index) {
     // PEP 657's location table: entries of a header byte (1, code:4, length-1:3) and, by code,
     // a line delta (signed varint) and columns. See CPython's Objects/locations.md.
     size_t pos = 0;
     int64_t unit = 0;  // first code unit of the entry
-    int line = firstlineno;
+    int64_t line = firstlineno;  // wide: deltas from damaged memory must not overflow
     auto byte = [&]() -> unsigned { return pos < table.size() ? static_cast<unsigned char>(table[pos++]) : 0; };
     auto varint = [&]() -> uint32_t {
         uint32_t b = byte();
@@ -778,7 +784,7 @@ int line_from_location_table(const std::string& table, int firstlineno, int64_t 
             byte();
         }
         if (index < unit + length) {
-            return has_line ? line : -1;
+            return has_line ? as_line(line) : -1;
         }
         unit += length;
     }
@@ -789,7 +795,7 @@ int line_from_310_table(const std::string& table, int firstlineno, int64_t addr)
     // PEP 626 as 3.10 implements it: byte pairs (address delta, signed line delta); a line
     // delta of -128 means the range has no line.
     int64_t start = 0;
-    int line = firstlineno;
+    int64_t line = firstlineno;
     for (size_t pos = 0; pos + 1 < table.size(); pos += 2) {
         int64_t end = start + static_cast<unsigned char>(table[pos]);
         auto delta = static_cast<signed char>(table[pos + 1]);
@@ -798,7 +804,7 @@ int line_from_310_table(const std::string& table, int firstlineno, int64_t addr)
             line += delta;
         }
         if (start <= addr && addr < end) {
-            return has_line ? line : -1;
+            return has_line ? as_line(line) : -1;
         }
         start = end;
     }
