@@ -364,3 +364,19 @@ def test_with_pdb_active(isolated):
     after = line_of(traced_work, "after")
     assert f"test_jump.py({after})traced_work()" in proc.stdout
     assert "(Pdb) 0\n" in proc.stdout
+
+
+def skip_assignment():
+    framescope.jump(sys._getframe(), line_of(skip_assignment, "use"))
+    value = "assigned"
+    return value  # use
+
+
+def test_locals_left_unbound_are_handled_as_cpython_does():
+    if sys.version_info >= (3, 12):
+        # CPython binds None to them, with a RuntimeWarning.
+        with pytest.warns(RuntimeWarning, match="assigning None to 1 unbound local"):
+            assert skip_assignment() is None
+    else:
+        with pytest.raises(UnboundLocalError):
+            skip_assignment()

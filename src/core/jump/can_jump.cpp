@@ -21,13 +21,14 @@ namespace {
 
 // Refusals of our own: jumps CPython accepts and does not survive.
 //
-// A generator or coroutine's first instructions (3.10: GEN_START; 3.11+: RETURN_GENERATOR,
-// POP_TOP before the first RESUME) run once, when the generator object is made or first started.
-// Jumping back onto them makes the running generator create or pop values it does not have: on
-// this machine 3.14 segfaults and 3.15 hangs after such a jump.
+// A generator or coroutine's first instructions (3.11+: RETURN_GENERATOR, POP_TOP before the
+// first RESUME) run once, when the generator object is made. Jumping back onto them makes the
+// running generator build a second generator around its own frame and end, returning it; the
+// interpreter then often crashes (segfaults on this machine's 3.11, 3.14 and 3.15) or hangs.
 constexpr const char* kPrologueMessage =
     "line %d is the start of a generator or coroutine, which runs only when it is created: "
-    "CPython accepts this jump but the interpreter crashes or hangs after it";
+    "CPython accepts this jump, but the generator then ends by returning a second generator "
+    "on its own frame, and the interpreter may crash or hang";
 
 struct Code {
     std::vector<uint8_t> ops;
