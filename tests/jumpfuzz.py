@@ -1,6 +1,6 @@
 """Random functions for the differential test of framescope.can_jump against CPython's setter.
 
-    python jumpfuzz.py SEED FIRST COUNT [--perform FN K]
+    python jumpfuzz.py SEED FIRST COUNT [--perform FN K | --max-calls N | --skip-refused]
 
 runs functions FIRST .. FIRST+COUNT-1 of the seeded series, each under a line tracer that, at
 random 'line' events, asks can_jump() and then CPython's own f_lineno setter the same question
@@ -8,7 +8,12 @@ on the same frame, and prints one JSON line per function. Before each setter cal
 "pending" line, so that a parent process can tell which jump a crash followed. can_jump's own
 refusals (jumps CPython accepts but does not survive) are not performed, only listed; with
 --perform FN K, the K-th of them in function FN is performed instead, so that a parent can watch
-the interpreter fail.
+the interpreter fail. With --max-calls N, the setter is asked only N times per run: a parent
+finds which call of a crashed run was the fatal one. (3.10's setter can damage a frame even
+when it refuses: it unwinds the blocks it is leaving before it finds an 'except' block among
+them, and then raises.) With --skip-refused, the setter is only asked where can_jump allows
+the jump, as framescope.jump() does: a crash that then goes away followed a jump can_jump
+refuses.
 
 Everything is drawn from random.Random(f"{SEED}:{index}"), so a function, and every decision
 taken while it runs, is reproduced from its seed and index alone.
@@ -17,6 +22,7 @@ taken while it runs, is reproduced from its seed and index alone.
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import warnings
@@ -25,6 +31,7 @@ OURS = "CPython accepts this jump"
 MAX_JUMPS = 3        # performed jumps per run: keeps runs short and jumps varied
 MAX_EVENTS = 400     # trace events per run before the run is cut off
 CHECK_RATE = 0.35
+DEBUG = bool(os.environ.get("JUMPFUZZ_DEBUG"))  # every trace event to stderr
 
 
 class Names:
@@ -127,7 +134,8 @@ class _CutOff(Exception):
     pass
 
 
-def run_one(seed: int, index: int, perform: int | None, out) -> dict:
+def run_one(seed: int, index: int, perform: int | None, out, max_calls: int | None = None,
+            skip_refused: bool = False) -> dict:
     from framescope._core import can_jump
 
     src, gen, rng = make_function(seed, index)
@@ -138,9 +146,11 @@ def run_one(seed: int, index: int, perform: int | None, out) -> dict:
     nlines = src.count("\n")
     record = {"fn": index, "checks": 0, "agree": 0, "accepted": 0, "mismatches": [],
               "ours": []}
-    state = {"events": 0, "jumps": 0, "refusals": 0}
+    state = {"events": 0, "jumps": 0, "refusals": 0, "calls": 0}
 
     def local(frame, event, arg):
+        if DEBUG:
+            print(event, frame.f_lineno, frame.f_lasti, file=sys.stderr, flush=True)
         state["events"] += 1
         if state["events"] > MAX_EVENTS:
             raise _CutOff
@@ -158,12 +168,19 @@ def run_one(seed: int, index: int, perform: int | None, out) -> dict:
             if perform != k:
                 record["checks"] += 1
                 return local
-        print(json.dumps({"pending": where}), file=out, flush=True)
+        if max_calls is not None and state["calls"] >= max_calls:
+            return local
+        if skip_refused and ours is not None:
+            return local
+        state["calls"] += 1
+        print(json.dumps({"pending": {**where, "can_jump": ours}}), file=out, flush=True)
         try:
             frame.f_lineno = target
             theirs = None
         except ValueError as exc:
             theirs = str(exc)
+        print(json.dumps({"verdict": {**where, "can_jump": ours, "cpython": theirs}}), file=out,
+              flush=True)
         record["checks"] += 1
         if theirs is None:
             state["jumps"] += 1
@@ -196,12 +213,17 @@ def run_one(seed: int, index: int, perform: int | None, out) -> dict:
 def main(argv: list[str]) -> int:
     seed, first, count = int(argv[1]), int(argv[2]), int(argv[3])
     perform_fn = perform_k = None
+    max_calls = None
     if len(argv) > 4 and argv[4] == "--perform":
         perform_fn, perform_k = int(argv[5]), int(argv[6])
+    if len(argv) > 4 and argv[4] == "--max-calls":
+        max_calls = int(argv[5])
+    skip_refused = "--skip-refused" in argv
     warnings.simplefilter("ignore")
     out = sys.stdout
     for index in range(first, first + count):
-        record = run_one(seed, index, perform_k if index == perform_fn else None, out)
+        record = run_one(seed, index, perform_k if index == perform_fn else None, out, max_calls,
+                         skip_refused)
         print(json.dumps({"done": record}), file=out, flush=True)
     return 0
 

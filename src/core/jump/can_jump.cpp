@@ -12,6 +12,7 @@
 
 #include "compat/bytecode.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <vector>
@@ -266,8 +267,187 @@ const char* explain_blocks(int64_t to) {
     }
 }
 
-void decide(const Code& c, const std::vector<int>& lines, int from, int new_lineno, Verdict& v,
-            int& best_addr) {
+// What 3.10's setter does not check. Its block model (mark_blocks above, kept exactly as CPython
+// has it so that the verdicts are the same) is not always the frame's real state: where a
+// `break` leaves a loop, the model keeps the loop's block open, and because a later write wins,
+// that stale block spreads to the code after the loop and, through a `while` back edge, to the
+// top of the loop. The setter then pops values and blocks that are not there. And it never
+// looks at the evaluation stack, so jumping into or out of a `match` (whose subject sits on the
+// stack) leaves one value too few or too many. Both end in a crash.
+//
+// So the real state is modelled too: the depth of the evaluation stack, and the blocks the
+// interpreter really has (for loops have none; try and with blocks record the stack level to
+// restore; an exception handler has one while it runs). A jump is refused when what the
+// setter's unwinding leaves is not what the target instruction expects.
+enum RealBlock : int { Setup = 1, Handler = 2 };
+struct Real {
+    bool reached = false;
+    std::string stack;                        // one letter per value: 'I' an iterator, 'O' other
+    std::vector<std::pair<int, int>> blocks;  // (RealBlock, stack level)
+};
+
+std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
+    int len = c.len();
+    std::vector<Real> st(len + 1);
+    st[0].reached = true;
+    if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
+        st[0].stack = "O";  // the value of the first send(), which GEN_START pops
+    }
+    std::vector<int> work{0};
+    auto flow = [&](int j, std::string stack, const std::vector<std::pair<int, int>>& blocks) {
+        if (j < 0 || j >= len || st[j].reached) {
+            return;
+        }
+        st[j].reached = true;
+        st[j].stack = std::move(stack);
+        st[j].blocks = blocks;
+        work.push_back(j);
+    };
+    // The stack after an instruction with stack effect `e`: values popped, or objects pushed.
+    auto apply = [](std::string stack, int e) {
+        if (e < 0) {
+            stack.resize(stack.size() > size_t(-e) ? stack.size() + e : 0);
+        } else {
+            stack.append(size_t(e), 'O');
+        }
+        return stack;
+    };
+    while (!work.empty()) {
+        int i = work.back();
+        work.pop_back();
+        int op = c.ops[i];
+        int arg = int(block_arg(c, i));
+        const std::string here = st[i].stack;
+        auto blocks = st[i].blocks;
+        auto effect = [&](int jump) {
+            int e = PyCompile_OpcodeStackEffectWithJump(op, op >= HAVE_ARGUMENT ? arg : 0, jump);
+            if (e == PY_INVALID_STACK_EFFECT) {
+                PyErr_Clear();
+                return 0;
+            }
+            return e;
+        };
+        std::string next = apply(here, effect(0));
+        switch (op) {
+            case JUMP_IF_FALSE_OR_POP:
+            case JUMP_IF_TRUE_OR_POP:
+            case POP_JUMP_IF_FALSE:
+            case POP_JUMP_IF_TRUE:
+            case JUMP_IF_NOT_EXC_MATCH:
+                flow(arg, apply(here, effect(1)), blocks);
+                flow(i + 1, next, blocks);
+                break;
+            case JUMP_ABSOLUTE:
+                flow(arg, apply(here, effect(1)), blocks);
+                break;
+            case JUMP_FORWARD:
+                flow(i + 1 + arg, apply(here, effect(1)), blocks);
+                break;
+            case FOR_ITER:
+                flow(i + 1 + arg, apply(here, effect(1)), blocks);
+                flow(i + 1, next, blocks);
+                break;
+            case GET_ITER:
+            case GET_AITER:
+                if (!next.empty()) {
+                    next.back() = 'I';
+                }
+                flow(i + 1, next, blocks);
+                break;
+            case SETUP_FINALLY:
+            case SETUP_WITH:
+            case SETUP_ASYNC_WITH: {
+                // SETUP_ASYNC_WITH sets its block up below the value it keeps on top.
+                int level = int(here.size()) - (op == SETUP_ASYNC_WITH ? 1 : 0);
+                auto handler = blocks;
+                handler.push_back({Handler, level});
+                flow(i + 1 + arg, apply(here.substr(0, size_t(std::max(level, 0))), 6), handler);
+                blocks.push_back({Setup, level});
+                flow(i + 1, next, blocks);
+                break;
+            }
+            case POP_BLOCK:
+            case POP_EXCEPT:
+            case END_ASYNC_FOR:
+                if (!blocks.empty()) blocks.pop_back();
+                flow(i + 1, next, blocks);
+                break;
+            case RETURN_VALUE:
+            case RAISE_VARARGS:
+            case RERAISE:
+                break;
+            default:
+                flow(i + 1, next, blocks);
+        }
+    }
+    return st;
+}
+
+constexpr const char* kRealStateMessage =
+    "the jump to line %d would leave the frame with %s: CPython accepts this jump, and the frame "
+    "then runs on a corrupted stack, which can crash the interpreter";
+
+std::string describe_stack(const std::string& stack) {
+    std::string out = std::to_string(stack.size()) + " values on its evaluation stack";
+    if (stack.find('I') != std::string::npos) {
+        out += " (" + std::to_string(std::count(stack.begin(), stack.end(), 'I')) +
+               " of them loop iterators)";
+    }
+    return out;
+}
+
+// What the setter's unwinding of `start` down to `best` (model block stacks) really leaves,
+// against what the target expects. Empty when they agree.
+std::string real_state_problem(PyCodeObject* co, const Code& c, int from, int to,
+                               int64_t start, int64_t best) {
+    std::vector<Real> real = mark_real(co, c);
+    if (!real[from].reached || !real[to].reached) {
+        return {};
+    }
+    std::string stack = real[from].stack;
+    auto blocks = real[from].blocks;
+    for (; start > best; start = pop_block(start)) {
+        switch (top_block(start)) {
+            case Loop:
+                if (stack.empty()) {
+                    return "a value popped from an empty evaluation stack";
+                }
+                stack.pop_back();
+                break;
+            case Try:
+            case With:
+                if (blocks.empty()) {
+                    return "a block popped from an empty block stack";
+                }
+                if (stack.size() > size_t(blocks.back().second)) {
+                    stack.resize(size_t(std::max(blocks.back().second, 0)));
+                }
+                blocks.pop_back();
+                if (top_block(start) == With) {  // and the block's __exit__
+                    if (stack.empty()) {
+                        return "a value popped from an empty evaluation stack";
+                    }
+                    stack.pop_back();
+                }
+                break;
+            default:
+                break;
+        }
+    }
+    const std::string& want = real[to].stack;
+    if (stack != want) {
+        return describe_stack(stack) + " where the line expects " + describe_stack(want);
+    }
+    if (blocks != real[to].blocks) {
+        return std::to_string(blocks.size()) + " open blocks where the line expects " +
+               std::to_string(real[to].blocks.size()) +
+               (blocks.size() == real[to].blocks.size() ? " of other kinds or levels" : "");
+    }
+    return {};
+}
+
+void decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int from,
+            int new_lineno, Verdict& v, int& best_addr) {
     std::vector<int64_t> blocks = mark_blocks(c);
     int64_t start = blocks[from];
     int64_t best = -1;
@@ -294,12 +474,19 @@ void decide(const Code& c, const std::vector<int>& lines, int from, int new_line
         return;
     }
     // The setter unwinds the blocks it leaves, and refuses to leave an 'except' block then.
-    while (start > best) {
-        if (top_block(start) == ExceptBlock) {
+    for (int64_t s = start; s > best; s = pop_block(s)) {
+        if (top_block(s) == ExceptBlock) {
             v.message = "can't jump out of an 'except' block";
             return;
         }
-        start = pop_block(start);
+    }
+    std::string problem = real_state_problem(co, c, from, best_addr, start, best);
+    if (!problem.empty()) {
+        v.ours = true;
+        char buf[400];
+        snprintf(buf, sizeof buf, kRealStateMessage, new_lineno, problem.c_str());
+        v.message = buf;
+        return;
     }
     v.ok = true;
 }
@@ -709,7 +896,7 @@ std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) 
     }
     int best_addr = -1;
 #if FS_HAS_BLOCK_STACK
-    decide(c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
+    decide(co, c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
 #else
     decide(co, c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
 #endif
