@@ -47,6 +47,22 @@ nb::object can_jump(nb::handle code, nb::handle from_lasti, nb::handle to_lineno
     return nb::str(v->message.c_str());
 }
 
+nb::list jump_model(nb::handle code) {
+    if (!PyCode_Check(code.ptr())) {
+        PyErr_Format(PyExc_TypeError, "expected a code object, not %s", Py_TYPE(code.ptr())->tp_name);
+        throw nb::python_error();
+    }
+    auto rows = model(reinterpret_cast<PyCodeObject*>(code.ptr()));
+    if (!rows) {
+        throw nb::python_error();
+    }
+    nb::list out;
+    for (const ModelRow& r : *rows) {
+        out.append(nb::make_tuple(r.offset, r.line, nb::str(r.state.c_str())));
+    }
+    return out;
+}
+
 nb::tuple frame_status(nb::handle frame) {
     if (!PyFrame_Check(frame.ptr())) {
         PyErr_Format(PyExc_TypeError, "expected a frame, not %s", Py_TYPE(frame.ptr())->tp_name);
@@ -72,6 +88,8 @@ void register_bindings(nb::module_& m) {
     m.def("can_jump", &can_jump, nb::arg("code"), nb::arg("from_lasti"), nb::arg("to_lineno"),
           "The verdict of CPython's f_lineno setter on jumping from the 'line' event whose "
           "frame.f_lasti is from_lasti to to_lineno: None if allowed, else the reason.");
+    m.def("_jump_model", &jump_model, nb::arg("code"),
+          "can_jump's model of a code object: (offset, line started or -1, state) per code unit");
     m.def("_frame_status", &frame_status, nb::arg("frame"),
           "('created' | 'running' | 'suspended' | 'finished', owning generator or None)");
     m.attr("_JUMP_USES_MONITORING") = bool(FS_HAS_MONITORING);

@@ -864,6 +864,50 @@ void decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int 
 
 }  // namespace
 
+
+// For tests and debugging: the model at every instruction, as text.
+std::optional<std::vector<ModelRow>> model(PyCodeObject* co) {
+    Code c;
+    std::vector<int> lines;
+    if (!read_code(co, c) || !line_starts(co, c.len(), lines)) {
+        return std::nullopt;
+    }
+    std::vector<ModelRow> rows;
+#if FS_HAS_BLOCK_STACK
+    std::vector<int64_t> blocks = mark_blocks(c);
+    std::vector<Real> real = mark_real(co, c);
+    for (int i = 0; i < c.len(); i++) {
+        std::string text;
+        if (blocks[i] < 0) {
+            text = "-";
+        } else {
+            for (int64_t b = blocks[i]; b > 0; b = pop_block(b)) {
+                text.insert(text.begin(), "?WLTE"[top_block(b)]);
+            }
+            text = "[" + text + "] " + (real[i].reached ? real[i].stack : std::string("?"));
+        }
+        rows.push_back({2 * i, lines[i], text});
+    }
+#else
+    std::vector<int64_t> stacks;
+    mark_stacks(co, c, stacks);
+    for (int i = 0; i < c.len(); i++) {
+        std::string text;
+        if (stacks[i] == kUninitialized) {
+            text = "-";
+        } else if (stacks[i] == kOverflowed) {
+            text = "overflowed";
+        } else {
+            for (int64_t st = stacks[i]; st > 0; st = pop(st)) {
+                text.insert(text.begin(), "?IEONL"[top(st)]);
+            }
+        }
+        rows.push_back({2 * i, lines[i], text});
+    }
+#endif
+    return rows;
+}
+
 std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) {
     Code c;
     if (!read_code(co, c)) {

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fs::jump {
 
@@ -26,5 +27,16 @@ struct Verdict {
 // `to_lineno`. Returns std::nullopt with a Python exception set on bad input (not a code
 // object's instruction) or when the interpreter fails (memory).
 std::optional<Verdict> check(PyCodeObject* code, long from_lasti, long to_lineno);
+
+// The checker's model of `code`, one row per code unit: its offset (as f_lasti counts), the line
+// it starts (-1 if none), and the model there as text: 3.11+ the kinds on the stack, bottom
+// first (I iterator, E exception, O object, N NULL, L re-raise location; "-" unreachable);
+// 3.10 the block stack (W with, L loop, T try, E except) and the real evaluation stack.
+struct ModelRow {
+    int offset;
+    int line;
+    std::string state;
+};
+std::optional<std::vector<ModelRow>> model(PyCodeObject* code);
 
 }  // namespace fs::jump
