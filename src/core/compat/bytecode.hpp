@@ -39,8 +39,8 @@
 #define FS_NULL_ABOVE_CALLABLE (PY_VERSION_HEX >= 0x030D0000)
 // RETURN_CONST existed in 3.12 and 3.13 (gh-101632 added it, 3.14 removed it again).
 #define FS_HAS_RETURN_CONST (PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000)
-// SWAP and COPY keep the kinds of the entries they move from 3.12 on.
-#define FS_MODELS_SWAP_COPY (PY_VERSION_HEX >= 0x030C0000)
+// SWAP and COPY keep the kinds of the entries they move (3.11 introduced both).
+#define FS_MODELS_SWAP_COPY (PY_VERSION_HEX >= 0x030B0000)
 // 3.15: GET_ITER pushes the iterator and an index beside it ("virtual iterators").
 #define FS_GET_ITER_PUSHES_INDEX (PY_VERSION_HEX >= 0x030F0000)
 // 3.11+ generators and coroutines begin with a prologue (RETURN_GENERATOR, POP_TOP, then RESUME)
