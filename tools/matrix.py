@@ -2,7 +2,7 @@
 """Build framescope for every supported interpreter and run the test suite or the benchmark.
 
     tools/matrix.py test [--only NAME ...]     the whole suite on every row, then one table
-    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py on every row
+    tools/matrix.py bench [--only NAME ...]    bench/bench_walk.py and bench_jump.py on every row
     tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
 
 Rows come from pyenv (3.10, 3.11, 3.12, 3.13.0) and from the Debian unstable root that
@@ -27,6 +27,7 @@ from pathlib import Path
 TREE = Path(__file__).resolve().parent.parent
 RESULTS = TREE / "build" / "results"
 TOOLS = ["scikit-build-core>=0.10", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8"]
+BENCHMARKS = ["bench_walk.py", "bench_jump.py"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,9 +151,10 @@ def run_row(args: argparse.Namespace) -> int:
         if args.sanitize:
             env.update(sanitizer_env())
         if args.mode == "bench":
-            code = run([str(vpy), str(TREE / "bench" / "bench_walk.py"), "--row", args.name],
-                       env=env).returncode
-            result["error"] = None if code == 0 else f"benchmark exited with {code}"
+            codes = [run([str(vpy), str(TREE / "bench" / script), "--row", args.name],
+                         env=env).returncode for script in BENCHMARKS]
+            bad = [f"{s} exited with {c}" for s, c in zip(BENCHMARKS, codes) if c != 0]
+            result["error"] = "; ".join(bad) or None
         else:
             xml = RESULTS / f"{args.name}.xml"
             xml.unlink(missing_ok=True)
