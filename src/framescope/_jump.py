@@ -8,10 +8,10 @@ done or cancelled:
 
 - 3.12+: sys.monitoring LINE / PY_RESUME / PY_RETURN events, set with set_local_events() on the
   target's code object, under a tool id of framescope's own.
-- 3.10, 3.11: the frame's own f_trace, and a thread trace function (sys.settrace) while a jump
-  is pending on that thread — line events need one there. An existing trace function is chained
-  and restored. A suspended generator jumps at its first line boundary after it resumes, on the
-  thread that asked for the jump.
+- 3.10, 3.11: the frame's own f_trace, and while a jump is pending on the thread, a thread trace
+  function — line events need one there: an existing Python-level one (pdb's) as it is, else a
+  C-level hook of framescope's that ignores every frame without f_trace. A suspended generator
+  jumps at its first line boundary after it resumes, on the thread that asked for the jump.
 
 Before the setter is asked, can_jump() is asked: it refuses the jumps that CPython accepts but
 does not survive.
@@ -153,7 +153,9 @@ def _on_return(code, offset, retval):
 
 # ---- 3.10, 3.11: the frame's trace function, and the thread's ------------------------------
 
-_thread_trace: dict[int, object] = {}  # thread id -> the trace function ours replaced
+_thread_trace: dict[int, object] = {}  # thread id -> how line events are had (see _hold_thread)
+_HOOK = object()      # framescope's C-level hook
+_EXISTING = object()  # the thread's own Python-level trace function
 
 
 class _FrameTrace:
@@ -179,29 +181,44 @@ class _FrameTrace:
 
 
 def _thread_hook(frame, event, arg):
-    """The thread's trace function while a jump is pending on the thread."""
+    """The thread's trace function while a jump is pending, chaining to a C tracer's."""
     previous = _thread_trace.get(threading.get_ident())
-    result = previous(frame, event, arg) if previous is not None else None
-    p = _pending.get(frame)
-    if p is not None and p.at_resume and event == "call":
-        p.trace.inner = result
-        _apply(frame, p)
-        result = frame.f_trace
-    _release_thread_if_idle()
-    return result
+    if previous is None or previous is _HOOK or previous is _EXISTING:
+        return None
+    return previous(frame, event, arg)
 
 
 def _hold_thread() -> None:
+    """Line events for the calling thread while a jump is pending on it.
+
+    A Python-level trace function (pdb, bdb, a sys.settrace user) already delivers them to
+    frames' f_trace: it is left alone. With none, framescope's C-level hook does, at the cost
+    of one C call per line and none per call. Any other trace function (a C tracer's object) is
+    chained through _thread_hook.
+    """
     ident = threading.get_ident()
-    if ident not in _thread_trace:
-        _thread_trace[ident] = sys.gettrace()
+    if ident in _thread_trace:
+        return
+    previous = sys.gettrace()
+    if previous is None:
+        _thread_trace[ident] = _HOOK
+        _core._set_line_hook(True)
+    elif isinstance(previous, (types.FunctionType, types.MethodType)):
+        _thread_trace[ident] = _EXISTING
+    else:
+        _thread_trace[ident] = previous
         sys.settrace(_thread_hook)
 
 
 def _release_thread_if_idle() -> None:
     ident = threading.get_ident()
-    if ident in _thread_trace and not any(p.thread == ident for p in _pending.values()):
-        sys.settrace(_thread_trace.pop(ident))
+    if ident not in _thread_trace or any(p.thread == ident for p in _pending.values()):
+        return
+    held = _thread_trace.pop(ident)
+    if held is _HOOK:
+        _core._set_line_hook(False)  # unless replaced meanwhile
+    elif held is not _EXISTING and sys.gettrace() is _thread_hook:
+        sys.settrace(held)
 
 
 # ---- bookkeeping --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include "jump/bindings.hpp"
 
 #include "compat/frames.hpp"
+#include "compat/tracing.hpp"
 #include "jump/can_jump.hpp"
 
 #include <nanobind/nanobind.h>
@@ -92,6 +93,9 @@ void register_bindings(nb::module_& m) {
           "can_jump's model of a code object: (offset, line started or -1, state) per code unit");
     m.def("_frame_status", &frame_status, nb::arg("frame"),
           "('created' | 'running' | 'suspended' | 'finished', owning generator or None)");
+    m.def("_set_line_hook", [](bool on) { return compat::set_line_hook(on); }, nb::arg("on"),
+          "Before 3.12: install (True) or remove (False) the calling thread's C-level trace "
+          "function that delivers line events to frames' own f_trace only.");
     m.attr("_JUMP_USES_MONITORING") = bool(FS_HAS_MONITORING);
 }
 
