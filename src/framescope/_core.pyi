@@ -1,7 +1,7 @@
 """framescope's C++ core (framescope._core)."""
 
-from types import FrameType
-from typing import Final
+from types import CodeType, FrameType
+from typing import Any, Final, Literal
 
 class FrameInfo(tuple[str, int | None, str, str | None]):
     """One frame of a stack: filename, lineno, function, module. Immutable."""
@@ -23,6 +23,13 @@ def stack(start: FrameType | int | None = None, *, limit: int | None = None) -> 
 def frames(start: FrameType | int | None = None, *, limit: int | None = None) -> list[FrameType]: ...
 def threads() -> dict[int, list[FrameInfo]]: ...
 def _getframe_nanobind(depth: int = 0) -> FrameType: ...
+def can_jump(code: CodeType, from_lasti: int, to_lineno: int) -> str | None: ...
+def _frame_status(
+    frame: FrameType,
+) -> tuple[Literal["created", "running", "suspended", "finished"], Any]: ...
+def _jump_model(code: CodeType) -> list[tuple[int, int, str]]: ...
+def _set_line_hook(on: bool) -> bool: ...
 
 CAPABILITIES: Final[dict[str, bool]]
 BUILT_FOR: Final[str]
+_JUMP_USES_MONITORING: Final[bool]

@@ -51,6 +51,21 @@ class Pipeline:
         return probe()
 
 
+def crunch(probe):
+    """A loop that would run for hours, unless someone moves it on."""
+    total = report = 0
+    for n in range(10**12):
+        total += n
+        probe(n)
+    report = f"left the loop after n={n}, total={total}"  # landing
+    return report
+
+
+def _landing_line() -> int:
+    lines, first = inspect.getsourcelines(crunch)
+    return first + next(i for i, text in enumerate(lines) if text.rstrip().endswith("# landing"))
+
+
 def _median_ns(fn, calls: int) -> float:
     times = []
     for _ in range(7):
@@ -128,6 +143,37 @@ Pipeline().run([1, 2], probe=lambda: framescope.stack())
         name = "main" if tid == threading.main_thread().ident else "worker"
         out.say(f"    thread {tid} ({name}): {len(frames)} frames, innermost "
                 f"{frames[0].function} at line {frames[0].lineno}")
+
+    out.title("5. Jump a running function out of its loop")
+    out.code("""
+def crunch(probe):
+    total = report = 0
+    for n in range(10**12):          # hours of work
+        total += n
+        probe(n)
+    report = f"left the loop after n={n}, total={total}"  # landing
+    return report
+
+def probe(n):                          # called from inside the loop
+    if n == 4:
+        framescope.jump(sys._getframe(1), LANDING)   # the caller's frame, from outside it
+""")
+    landing = _landing_line()
+
+    def probe(n):
+        if n == 4:
+            framescope.jump(sys._getframe(1), landing)
+
+    started = time.perf_counter()
+    report = crunch(probe)
+    out.say(f"    crunch(probe) -> {report!r}, in {(time.perf_counter() - started) * 1e3:.1f} ms")
+    out.say("The jump waits until probe() has returned and the loop's line is done, then the")
+    out.say("frame continues at the landing line. No trace function was set up for it: only")
+    out.say("crunch()'s code is watched, and only while the jump is pending.")
+    try:
+        framescope.jump(sys._getframe(), 10**6)
+    except ValueError as exc:
+        out.say(f"A jump CPython would refuse is refused, with CPython's reason: {exc}")
 
     out.title("Next")
     out.say("    import framescope; help(framescope)      the API")
