@@ -22,6 +22,14 @@ def test_demo_runs_and_shows_the_stack():
     assert "\033[" not in proc.stdout  # no colour when not on a terminal
 
 
+def test_demo_jumps_out_of_the_loop():
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "crunch(probe) -> 'left the loop after n=4, total=10'" in proc.stdout
+    assert "comes after the current code block" in proc.stdout
+    assert "Warning" not in proc.stderr, proc.stderr
+
+
 def test_help_and_no_command():
     proc = run("--help")
     assert proc.returncode == 0 and "demo" in proc.stdout
