@@ -380,3 +380,52 @@ def test_locals_left_unbound_are_handled_as_cpython_does():
     else:
         with pytest.raises(UnboundLocalError):
             skip_assignment()
+
+
+# ---- outer frames whose call raises, or is a generator -------------------------------------
+
+def raising_callee(frame, target):
+    framescope.jump(frame, target)
+    raise ValueError("boom")
+
+
+def outer_with_handler():
+    log = []
+    try:
+        raising_callee(sys._getframe(), line_of(outer_with_handler, "landing"))
+    except ValueError:
+        log.append("handler")
+        log.append("handler 2")
+    log.append("after")
+    return log  # landing
+
+
+def test_outer_frame_whose_call_raises():
+    log = outer_with_handler()
+    if sys.version_info >= (3, 12):
+        # The frame's next line event is the handler's first line: the jump starts there
+        # (leaving the handler, and the exception, behind).
+        assert log == []
+    else:
+        # 3.10/3.11 watch for the call's return by its frame being freed; a frame the
+        # exception's traceback holds is freed when the handler has finished.
+        assert log == ["handler", "handler 2"]
+
+
+def jumping_generator(frame, target):
+    framescope.jump(frame, target)
+    yield 1
+    yield 2
+
+
+def outer_iterating():
+    out = []
+    for x in jumping_generator(sys._getframe(), line_of(outer_iterating, "done")):
+        out.append(x)
+    out.append("after")
+    return out  # done
+
+
+def test_outer_frame_waiting_on_a_generator():
+    # The jump is due at the loop body's first line, with the first value taken.
+    assert outer_iterating() == []

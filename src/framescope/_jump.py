@@ -155,6 +155,7 @@ def _on_return(code, offset, retval):
 
 _thread_trace: dict[int, object] = {}  # thread id -> how line events are had (see _hold_thread)
 _HOOK = object()      # framescope's C-level hook
+_ARMED = object()     # the hook, once the call an outer target waits on has returned
 _EXISTING = object()  # the thread's own Python-level trace function
 
 
@@ -188,19 +189,28 @@ def _thread_hook(frame, event, arg):
     return previous(frame, event, arg)
 
 
-def _hold_thread() -> None:
+def _hold_thread(target: types.FrameType | None = None) -> None:
     """Line events for the calling thread while a jump is pending on it.
 
     A Python-level trace function (pdb, bdb, a sys.settrace user) already delivers them to
     frames' f_trace: it is left alone. With none, framescope's C-level hook does, at the cost
-    of one C call per line and none per call. Any other trace function (a C tracer's object) is
-    chained through _thread_hook.
+    of one C call per line of any frame. For an outer frame (`target`), the hook is installed
+    only once the call it waits on returns: until then only other code runs, so nothing needs
+    line events. Any other trace function (a C tracer's object) is chained through
+    _thread_hook.
     """
     ident = threading.get_ident()
-    if ident in _thread_trace:
+    if ident in _thread_trace and _thread_trace[ident] is not _ARMED:
         return
     previous = sys.gettrace()
     if previous is None:
+        callee = _callee_of(target) if target is not None else None
+        if callee is not None:
+            # Held by nothing but the callee frame (whose trace function is never called
+            # without a thread trace function): freed when that frame is, as it returns.
+            callee.f_trace = _WakeUp(ident)
+            _thread_trace[ident] = _ARMED
+            return
         _thread_trace[ident] = _HOOK
         _core._set_line_hook(True)
     elif isinstance(previous, (types.FunctionType, types.MethodType)):
@@ -208,6 +218,32 @@ def _hold_thread() -> None:
     else:
         _thread_trace[ident] = previous
         sys.settrace(_thread_hook)
+
+
+def _callee_of(target: types.FrameType) -> types.FrameType | None:
+    """The frame that `target` is waiting on, when it is a plain function's frame."""
+    f = sys._getframe(1)
+    while f is not None and f.f_back is not target:
+        f = f.f_back
+    if f is None or _core._frame_status(f)[1] is not None:
+        return None  # a generator's frame outlives its returns to the target: no signal
+    return f
+
+
+class _WakeUp:
+    __slots__ = ("ident",)
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+
+    def __del__(self) -> None:
+        try:
+            if _thread_trace.get(self.ident) is _ARMED and \
+                    self.ident == threading.get_ident():
+                _thread_trace[self.ident] = _HOOK
+                _core._set_line_hook(True)
+        except Exception:
+            pass
 
 
 def _release_thread_if_idle() -> None:
@@ -318,7 +354,7 @@ def jump(frame, lineno: int) -> None:
             p.trace = _FrameTrace(frame.f_trace)
             frame.f_trace = p.trace
             frame.f_trace_lines = True
-            _hold_thread()
+            _hold_thread(None if suspended else frame)
 
 
 def cancel_jump(frame) -> bool:
