@@ -21,7 +21,7 @@ from pathlib import Path
 
 FUZZ = Path(__file__).with_name("jumpfuzz.py")
 SEED = int(os.environ.get("FRAMESCOPE_JUMP_SEED", "20261121"))
-FUNCTIONS = 400
+FUNCTIONS = 600
 CHUNK = 100
 CONFIRM = 6           # can_jump refusals of ours to perform, per run
 CONFIRM_TIMEOUT = 8   # seconds; a child still running then has hung
@@ -122,3 +122,46 @@ def test_can_jump_agrees_with_cpython():
     # The refusals performed were all accepted by CPython (a refusal would be a mismatch
     # above); how each run then ended — killed, hung, or completed on a damaged frame — is in
     # the figures.
+
+
+def test_the_generator_prologue_jump_is_refused_and_is_a_crash_case(isolated):
+    """The jump CPython accepts onto a generator's first line, performed by CPython's setter
+    in a child: the generator ends returning a second generator on its own frame, and the
+    interpreter usually dies when that one runs. can_jump refuses it on 3.11+ (3.10 has no
+    prologue: the def line holds no code there, and the jump lands on the first body line)."""
+    from framescope import can_jump
+
+    def gen():
+        for i in range(3):
+            yield i
+    first = gen.__code__.co_firstlineno
+    if sys.version_info < (3, 11):
+        yield_line = next(start for start, _, line in gen.__code__.co_lines()
+                          if line == first + 2)
+        assert can_jump(gen.__code__, yield_line, first) is None
+        return
+    g = gen()
+    next(g)
+    assert "CPython accepts this jump" in can_jump(gen.__code__, g.gi_frame.f_lasti, first)
+    proc = isolated("""
+        import sys
+        def gen():
+            for i in range(3):
+                yield i
+        g = gen()
+        print(next(g), flush=True)
+        def local(frame, event, arg):
+            if event == "line" and frame.f_lineno == gen.__code__.co_firstlineno + 2:
+                frame.f_lineno = gen.__code__.co_firstlineno
+            return local
+        sys.settrace(lambda frame, event, arg: local if frame.f_code is gen.__code__ else None)
+        try:
+            second = next(g)
+        except StopIteration as stop:
+            second = stop.value
+        sys.settrace(None)
+        print(type(second).__name__, flush=True)
+        print(list(second), flush=True)
+    """, timeout=30)
+    # Either the interpreter died, or the generator ended returning another generator.
+    assert proc.returncode != 0 or "generator" in proc.stdout.splitlines()[1], proc.stdout
