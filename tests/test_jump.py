@@ -429,3 +429,41 @@ def outer_iterating():
 def test_outer_frame_waiting_on_a_generator():
     # The jump is due at the loop body's first line, with the first value taken.
     assert outer_iterating() == []
+
+
+def test_can_jump_survives_arbitrary_bytecode(isolated):
+    """Code objects made by hand (code.replace(co_code=...)) can hold any argument: jump
+    targets past the end, deep stacks, bad exception depths. can_jump may refuse, but must
+    neither crash nor hang. (Random opcodes are not tried: CPython's own code constructor does
+    not survive them.)"""
+    proc = isolated("""
+        import random
+        from framescope import can_jump
+
+        def sample(x):
+            for i in range(x):
+                try:
+                    with open(x) as f:
+                        x += i
+                except Exception:
+                    pass
+            return x
+
+        code = sample.__code__
+        rng = random.Random(7)
+        n = len(code.co_code)
+        for trial in range(300):
+            raw = bytearray(code.co_code)
+            for k in range(1, n, 2):
+                if rng.random() < 0.3:
+                    raw[k] = rng.randrange(256)
+            odd = code.replace(co_code=bytes(raw))
+            for _ in range(5):
+                lasti = 2 * rng.randrange(n // 2)
+                line = rng.randrange(code.co_firstlineno - 2, code.co_firstlineno + 12)
+                verdict = can_jump(odd, lasti, line)
+                assert verdict is None or isinstance(verdict, str)
+        print("ok")
+    """, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

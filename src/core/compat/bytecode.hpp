@@ -18,7 +18,8 @@
 // 3.11 only: conditional jumps come as forward and backward variants, and the
 // JUMP_IF_{TRUE,FALSE}_OR_POP pair still exists (3.12 made all conditional jumps forward, and
 // removed the pair).
-#define FS_HAS_DIRECTED_CONDITIONAL_JUMPS (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000)
+#define FS_HAS_DIRECTED_CONDITIONAL_JUMPS \
+    (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000)
 // 3.11 and 3.12 seed a generator's model with the value its first send() pushes; 3.13+ start
 // from an empty stack and model RETURN_GENERATOR like any other instruction.
 #define FS_SEEDS_GENERATOR_START_VALUE (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000)

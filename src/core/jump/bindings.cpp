@@ -50,7 +50,8 @@ nb::object can_jump(nb::handle code, nb::handle from_lasti, nb::handle to_lineno
 
 nb::list jump_model(nb::handle code) {
     if (!PyCode_Check(code.ptr())) {
-        PyErr_Format(PyExc_TypeError, "expected a code object, not %s", Py_TYPE(code.ptr())->tp_name);
+        PyErr_Format(PyExc_TypeError, "expected a code object, not %s",
+                     Py_TYPE(code.ptr())->tp_name);
         throw nb::python_error();
     }
     auto rows = model(reinterpret_cast<PyCodeObject*>(code.ptr()));

@@ -38,7 +38,8 @@ struct Code {
 };
 
 bool read_code(PyCodeObject* co, Code& out) {
-    Owned<> bytes = Owned<>::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(co), "co_code"));
+    Owned<> bytes =
+        Owned<>::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(co), "co_code"));
     if (!bytes) {
         return false;
     }
@@ -305,6 +306,9 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
     };
     // The stack after an instruction with stack effect `e`: values popped, or objects pushed.
     auto apply = [](std::string stack, int e) {
+        if (e > 0 && stack.size() + size_t(e) > 1u << 16) {
+            e = 0;  // only hand-made code grows a stack this deep
+        }
         if (e < 0) {
             stack.resize(stack.size() > size_t(-e) ? stack.size() + e : 0);
         } else {
@@ -361,7 +365,10 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
                 int level = int(here.size()) - (op == SETUP_ASYNC_WITH ? 1 : 0);
                 auto handler = blocks;
                 handler.push_back({Handler, level});
-                flow(i + 1 + arg, apply(here.substr(0, size_t(std::max(level, 0))), 6), handler);
+                std::string at_handler(here.begin(),
+                                       here.begin() + std::clamp(level, 0, int(here.size())));
+                at_handler.append(6, 'O');  // the exception state the handler starts with
+                flow(i + 1 + arg, std::move(at_handler), handler);
                 blocks.push_back({Setup, level});
                 flow(i + 1, next, blocks);
                 break;
@@ -521,8 +528,11 @@ int64_t top(int64_t stack) { return stack & kMask; }
 }
 
 int64_t pop_to_level(int64_t stack, int level) {
-    if (level == 0) {
+    if (level <= 0) {
         return 0;
+    }
+    if (level >= kMaxEntries) {
+        return stack;  // deeper than the model holds (only hand-made code gets here)
     }
     int64_t level_max = kMask << ((level - 1) * kBits);
     while (stack > level_max) {
@@ -765,10 +775,14 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) 
 #endif
 #if FS_MODELS_SWAP_COPY
                 case SWAP:
-                    stacks[next_i] = oparg >= 1 ? swap(next_stack, oparg) : next_stack;
+                    // (Bounds only matter for hand-made code: a shift past 63 bits is undefined.)
+                    stacks[next_i] =
+                        oparg >= 1 && oparg <= kMaxEntries ? swap(next_stack, oparg) : next_stack;
                     break;
                 case COPY:
-                    stacks[next_i] = oparg >= 1 ? push(next_stack, peek(next_stack, oparg)) : next_stack;
+                    stacks[next_i] = oparg >= 1 && oparg <= kMaxEntries
+                                         ? push(next_stack, peek(next_stack, oparg))
+                                         : push(next_stack, Object);
                     break;
 #endif
                 default: {
