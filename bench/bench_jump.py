@@ -97,8 +97,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
-    ap.add_argument("--rounds", type=int, default=15, help="rounds (default 15)")
-    ap.add_argument("--n", type=int, default=100_000, help="iterations per batch")
+    ap.add_argument("--rounds", type=int, default=41, help="rounds (default 41)")
+    ap.add_argument("--n", type=int, default=30_000, help="iterations per batch")
     args = ap.parse_args()
     version = sys.version.split()[0] + ("-debug" if hasattr(sys, "gettotalrefcount") else "")
     mechanism = "sys.monitoring local events" if sys.version_info >= (3, 12) else \
