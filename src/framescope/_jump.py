@@ -156,6 +156,7 @@ def _on_return(code, offset, retval):
 _thread_trace: dict[int, object] = {}  # thread id -> how line events are had (see _hold_thread)
 _HOOK = object()      # framescope's C-level hook
 _ARMED = object()     # the hook, once the call an outer target waits on has returned
+_WATCHING = object()  # the hook, once a suspended target resumes
 _EXISTING = object()  # the thread's own Python-level trace function
 
 
@@ -189,35 +190,50 @@ def _thread_hook(frame, event, arg):
     return previous(frame, event, arg)
 
 
-def _hold_thread(target: types.FrameType | None = None) -> None:
+def _hold_thread(target: types.FrameType, suspended: bool) -> None:
     """Line events for the calling thread while a jump is pending on it.
 
     A Python-level trace function (pdb, bdb, a sys.settrace user) already delivers them to
     frames' f_trace: it is left alone. With none, framescope's C-level hook does, at the cost
-    of one C call per line of any frame. For an outer frame (`target`), the hook is installed
-    only once the call it waits on returns: until then only other code runs, so nothing needs
-    line events. Any other trace function (a C tracer's object) is chained through
+    of one C call per line of any frame — so it is installed only when the target can run:
+    for an outer frame, once the call it waits on returns (until then only other code runs);
+    for a suspended generator, once it is resumed (watched with a profile function, a C call
+    per call and return). Any other trace function (a C tracer's object) is chained through
     _thread_hook.
     """
     ident = threading.get_ident()
-    if ident in _thread_trace and _thread_trace[ident] is not _ARMED:
+    state = _thread_trace.get(ident)
+    if state is _ARMED or state is _WATCHING:
+        _line_events_now(ident)  # a second target on this thread: no more waiting
+        return
+    if state is not None:
         return
     previous = sys.gettrace()
     if previous is None:
-        callee = _callee_of(target) if target is not None else None
-        if callee is not None:
-            # Held by nothing but the callee frame (whose trace function is never called
-            # without a thread trace function): freed when that frame is, as it returns.
-            callee.f_trace = _WakeUp(ident)
-            _thread_trace[ident] = _ARMED
-            return
-        _thread_trace[ident] = _HOOK
-        _core._set_line_hook(True)
+        if suspended:
+            if _core._set_line_hook_on_resume(target):
+                _thread_trace[ident] = _WATCHING
+                return
+        else:
+            callee = _callee_of(target)
+            if callee is not None:
+                # Held by nothing but the callee frame (whose trace function is never called
+                # without a thread trace function): freed when that frame is, as it returns.
+                callee.f_trace = _WakeUp(ident)
+                _thread_trace[ident] = _ARMED
+                return
+        _line_events_now(ident)
     elif isinstance(previous, (types.FunctionType, types.MethodType)):
         _thread_trace[ident] = _EXISTING
     else:
         _thread_trace[ident] = previous
         sys.settrace(_thread_hook)
+
+
+def _line_events_now(ident: int) -> None:
+    _core._stop_watching_resume()
+    _thread_trace[ident] = _HOOK
+    _core._set_line_hook(True)
 
 
 def _callee_of(target: types.FrameType) -> types.FrameType | None:
@@ -251,7 +267,8 @@ def _release_thread_if_idle() -> None:
     if ident not in _thread_trace or any(p.thread == ident for p in _pending.values()):
         return
     held = _thread_trace.pop(ident)
-    if held is _HOOK:
+    if held is _HOOK or held is _ARMED or held is _WATCHING:
+        _core._stop_watching_resume()
         _core._set_line_hook(False)  # unless replaced meanwhile
     elif held is not _EXISTING and sys.gettrace() is _thread_hook:
         sys.settrace(held)
@@ -354,7 +371,7 @@ def jump(frame, lineno: int) -> None:
             p.trace = _FrameTrace(frame.f_trace)
             frame.f_trace = p.trace
             frame.f_trace_lines = True
-            _hold_thread(None if suspended else frame)
+            _hold_thread(frame, suspended)
 
 
 def cancel_jump(frame) -> bool:

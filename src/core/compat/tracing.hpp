@@ -57,6 +57,23 @@ inline int line_hook(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     return 0;
 }
 
+// Watching for one frame to resume (a suspended generator's): a C-level profile function,
+// called on calls and returns only, that swaps itself for the line hook when that frame is
+// entered again. The watched frame object is kept by the pending jump that asked for this.
+inline PyObject*& watched() noexcept {
+    static PyObject* frame = nullptr;  // borrowed; per interpreter is enough: GIL builds only
+    return frame;
+}
+
+inline int resume_hook(PyObject*, PyFrameObject* frame, int what, PyObject*) {
+    if (what == PyTrace_CALL && reinterpret_cast<PyObject*>(frame) == watched()) {
+        watched() = nullptr;
+        PyEval_SetProfile(nullptr, nullptr);
+        PyEval_SetTrace(line_hook, nullptr);
+    }
+    return 0;
+}
+
 }  // namespace detail
 #endif
 
@@ -78,6 +95,35 @@ inline bool set_line_hook(bool on) noexcept {
     }
     PyEval_SetTrace(nullptr, nullptr);
     return true;
+#endif
+}
+
+// Until `frame` (a suspended generator's frame object) resumes on the calling thread, watch for
+// that with a profile function; then install the line hook. Returns false (and does nothing)
+// when the thread already has a profile function or the version has sys.monitoring.
+inline bool line_hook_on_resume(PyObject* frame) noexcept {
+#if FS_HAS_MONITORING
+    (void)frame;
+    return false;
+#else
+    PyThreadState* ts = PyThreadState_Get();
+    if (ts->c_profilefunc != nullptr || detail::watched() != nullptr) {
+        return false;  // someone's profiler, or a watch already (one at a time)
+    }
+    detail::watched() = frame;
+    PyEval_SetProfile(detail::resume_hook, nullptr);
+    return true;
+#endif
+}
+
+// Stops watching (the jump was cancelled or done some other way).
+inline void stop_watching_resume() noexcept {
+#if !FS_HAS_MONITORING
+    PyThreadState* ts = PyThreadState_Get();
+    detail::watched() = nullptr;
+    if (ts->c_profilefunc == detail::resume_hook) {
+        PyEval_SetProfile(nullptr, nullptr);
+    }
 #endif
 }
 

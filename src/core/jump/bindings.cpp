@@ -97,6 +97,11 @@ void register_bindings(nb::module_& m) {
     m.def("_set_line_hook", [](bool on) { return compat::set_line_hook(on); }, nb::arg("on"),
           "Before 3.12: install (True) or remove (False) the calling thread's C-level trace "
           "function that delivers line events to frames' own f_trace only.");
+    m.def("_set_line_hook_on_resume",
+          [](nb::handle frame) { return compat::line_hook_on_resume(frame.ptr()); },
+          nb::arg("frame"),
+          "Before 3.12: install the line hook when `frame` is next entered on this thread.");
+    m.def("_stop_watching_resume", [] { compat::stop_watching_resume(); });
     m.attr("_JUMP_USES_MONITORING") = bool(FS_HAS_MONITORING);
 }
 
