@@ -467,3 +467,33 @@ def test_can_jump_survives_arbitrary_bytecode(isolated):
     """, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_trace_and_profile_functions_are_as_before_after_jumps():
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    assert list(g) == [4]
+    assert caller() == ["callee returned", "landing"]
+    assert sys.gettrace() is None and sys.getprofile() is None
+
+
+def test_an_existing_profile_function_keeps_working():
+    calls = []
+
+    def profiler(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profiler)
+    try:
+        g = counting()
+        next(g)
+        framescope.jump(g, line_of(counting, "four"))
+        result = list(g)
+        still = sys.getprofile()
+    finally:
+        sys.setprofile(None)
+    assert result == [4]
+    assert still is profiler
+    assert calls.count("counting") >= 2  # started, resumed (and more)
