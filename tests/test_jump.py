@@ -497,3 +497,62 @@ def test_an_existing_profile_function_keeps_working():
     assert result == [4]
     assert still is profiler
     assert calls.count("counting") >= 2  # started, resumed (and more)
+
+
+def test_another_monitoring_tool_keeps_working(isolated):
+    proc = isolated(f"""
+        import sys
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+        import framescope
+        from framescope import _core
+        from test_jump import traced_work, line_of
+        if not hasattr(sys, "monitoring"):
+            assert not _core._JUMP_USES_MONITORING
+            print("no sys.monitoring: jumps use the frame's trace function")
+            raise SystemExit(0)
+        mon = sys.monitoring
+        tool = mon.COVERAGE_ID
+        mon.use_tool_id(tool, "a coverage tool")
+        lines = []
+        mon.register_callback(tool, mon.events.LINE,
+                              lambda code, line: lines.append(line))
+        mon.set_local_events(tool, traced_work.__code__, mon.events.LINE)
+        first = traced_work()
+        seen_first = list(lines)
+        lines.clear()
+        second = traced_work()
+        print(first, second)
+        done = line_of(traced_work, "done")
+        # Both runs jumped; the other tool saw the lines before and after the jump each time.
+        assert first == second == ("done", 0), (first, second)
+        assert done + 1 in seen_first and done + 1 in lines, (seen_first, lines)
+        assert mon.get_tool(tool) == "a coverage tool"
+        print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith(("ok", "frame's trace function"))
+
+
+def test_monitoring_tool_ids_taken(isolated):
+    proc = isolated("""
+        import sys
+        import framescope
+        def f():
+            framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 2)
+            return 1
+        if not hasattr(sys, "monitoring"):
+            print(f())
+            raise SystemExit(0)
+        sys.monitoring.use_tool_id(3, "one")
+        sys.monitoring.use_tool_id(4, "two")
+        try:
+            f()
+        except RuntimeError as exc:
+            print(exc)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    if sys.version_info >= (3, 12):
+        assert "needs a sys.monitoring tool id" in proc.stdout
+        assert "3 ('one')" in proc.stdout and "4 ('two')" in proc.stdout
+    else:
+        assert proc.stdout.strip() == "1"
