@@ -189,7 +189,7 @@ def test_backwards_into_a_for_body_from_outside_is_refused():
     assert log == [0, "end"]
 
 
-def test_over_a_for_loop_to_its_else_is_refused_as_into_the_loop():
+def test_over_a_for_loop_to_its_else_clause():
     def f(log):
         goto("else")
         for i in range(1):
@@ -197,7 +197,8 @@ def test_over_a_for_loop_to_its_else_is_refused_as_into_the_loop():
         else:
             log.append("else")  # else
     log = []
-    f(log)  # the else clause is after the loop: reachable with an empty stack
+    with unbound_warning():  # i
+        f(log)  # the else clause runs after the loop, with its iterator gone: allowed
     assert log == ["else"]
 
 
@@ -577,6 +578,7 @@ def test_jumps_in_a_function_with_extended_arguments():
     exec(compile(src, "<big>", "exec"), namespace)
     big = namespace["big"]
     assert any(i.opname == "EXTENDED_ARG" for i in dis.get_instructions(big))
-    assert big([], 404) == ["end", 0, 1]
+    with unbound_warning():  # x0 ... x399
+        assert big([], 404) == ["end", 0, 1]
     with pytest.warns(RuntimeWarning, match="can't jump into the body of a for loop"):
         assert big([], 406) == ["skipped", "end", 0, 1]

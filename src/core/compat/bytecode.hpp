@@ -51,6 +51,15 @@
 // delivered (tstate->what_event) instead of whether the frame has a trace function.
 #define FS_HAS_MONITORING (PY_VERSION_HEX >= 0x030C0000)
 
+// A debug build's setter asserts that its model is consistent at every jump target, and from
+// 3.12 also the kinds it expects at POP_EXCEPT, RERAISE, RETURN_VALUE and LOAD_ATTR.
+#ifdef Py_DEBUG
+#define FS_SETTER_ASSERTS 1
+#else
+#define FS_SETTER_ASSERTS 0
+#endif
+#define FS_SETTER_ASSERTS_KINDS (FS_SETTER_ASSERTS && PY_VERSION_HEX >= 0x030C0000)
+
 #if FS_HAS_EXCEPTION_TABLE
 // INLINE_CACHE_ENTRIES_FOR_ITER and _SEND (3.12+).
 #define Py_BUILD_CORE 1

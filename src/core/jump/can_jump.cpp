@@ -31,6 +31,14 @@ constexpr const char* kPrologueMessage =
     "CPython accepts this jump, but the generator then ends by returning a second generator "
     "on its own frame, and the interpreter may crash or hang";
 
+// A debug build of CPython (Py_DEBUG) asserts, while its setter models the code, that the model
+// is consistent; where it is not (code the model gets wrong, such as 3.10's `break` out of a
+// loop), every jump in that code aborts the interpreter. Release builds accept or refuse as
+// usual.
+[[maybe_unused]] constexpr const char* kAssertionMessage =
+    "CPython accepts this jump in a release build, but this debug build aborts on any jump in "
+    "this code: the setter's model of it is inconsistent at offset %d, which it asserts";
+
 struct Code {
     std::vector<uint8_t> ops;
     std::vector<uint8_t> args;
@@ -163,11 +171,17 @@ unsigned block_arg(const Code& c, int i) {
     return arg;
 }
 
-std::vector<int64_t> mark_blocks(const Code& c) {
+std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr) {
     int len = c.len();
     std::vector<int64_t> blocks(len + 1, -1);
     blocks[0] = 0;
+    int at = 0;  // the instruction being modelled, for assertion_at
+    // A jump target's model, where CPython's debug build asserts that it is consistent.
     auto set = [&](int j, int64_t value) {
+        bool consistent = j >= 0 && j < len && (blocks[j] == -1 || blocks[j] == value);
+        if (!consistent && assertion_at != nullptr && *assertion_at < 0) {
+            *assertion_at = at;
+        }
         if (j >= 0 && j <= len) {
             blocks[j] = value;
         }
@@ -180,6 +194,7 @@ std::vector<int64_t> mark_blocks(const Code& c) {
             if (block_stack == -1) {
                 continue;
             }
+            at = i;
             int j;
             switch (c.ops[i]) {
                 case JUMP_IF_FALSE_OR_POP:
@@ -524,7 +539,11 @@ int64_t top(int64_t stack) { return stack & kMask; }
     int64_t t = top(stack);
     int shift = kBits * (n - 1);
     int64_t replaced_low = (stack & ~(kMask << shift)) | (t << shift);
-    return (replaced_low & ~kMask) | to_swap;
+    // CPython's stack_swap() returns its result as a Kind, an enum without negative values,
+    // which the compilers CPython is built with make an unsigned int: a stack deeper than ten
+    // entries loses its bottom entries there (and an overflowed one becomes a large positive
+    // value). The setter's verdicts, and its debug build's assertions, follow from that.
+    return static_cast<int64_t>(static_cast<uint32_t>((replaced_low & ~kMask) | to_swap));
 }
 
 int64_t pop_to_level(int64_t stack, int level) {
@@ -600,7 +619,8 @@ const uint8_t* read_varint(const uint8_t* p, const uint8_t* end, int& out) {
     return p + 1;
 }
 
-bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) {
+bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
+                 int* assertion_at = nullptr) {
     int len = c.len();
     stacks.assign(len + 1, kUninitialized);
     stacks[0] = 0;
@@ -610,7 +630,15 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) 
     }
 #endif
     PyObject* table = compat::exception_table(co);
+    int at = 0;  // the instruction being modelled, for assertion_at
+    auto expect = [&](bool holds) {
+        if (!holds && assertion_at != nullptr && *assertion_at < 0) {
+            *assertion_at = at;
+        }
+    };
+    // A jump target's model, where CPython's debug build asserts that it is consistent.
     auto set = [&](int j, int64_t value) {
+        expect(j >= 0 && j < len && (stacks[j] == kUninitialized || stacks[j] == value));
         if (j >= 0 && j <= len) {
             stacks[j] = value;
         }
@@ -637,6 +665,7 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) 
                 i = next_i;
                 continue;
             }
+            at = i;
             int j;
             switch (opcode) {
 #if FS_HAS_DIRECTED_CONDITIONAL_JUMPS
@@ -724,14 +753,25 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) 
                     stacks[next_i] = push(next_stack, Except);
                     break;
                 case POP_EXCEPT:
+#if FS_SETTER_ASSERTS_KINDS
+                    expect(top(next_stack) == Except);
+#endif
                     stacks[next_i] = pop(next_stack);
                     break;
                 case RETURN_VALUE:
+#if FS_SETTER_ASSERTS_KINDS
+                    expect(pop(next_stack) == 0 && top(next_stack) == Object);
+#endif
+                    break;
 #if FS_HAS_RETURN_CONST
                 case RETURN_CONST:
 #endif
                 case RAISE_VARARGS:
+                    break;
                 case RERAISE:
+#if FS_SETTER_ASSERTS_KINDS
+                    expect(top(next_stack) == Except);
+#endif
                     break;
                 case PUSH_NULL:
                     stacks[next_i] = push(next_stack, Null);
@@ -754,6 +794,9 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks) 
 #endif
 #if FS_HAS_LOAD_ATTR_METHOD
                 case LOAD_ATTR:
+#if FS_SETTER_ASSERTS_KINDS
+                    expect(top(next_stack) == Object);
+#endif
                     if (oparg & 1) {
                         next_stack = pop(next_stack);
 #if FS_NULL_ABOVE_CALLABLE
@@ -952,6 +995,24 @@ std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) 
         v.message = format("line %d comes after the current code block", to_lineno);
         return v;
     }
+#if FS_SETTER_ASSERTS
+    // A debug build's setter checks its own model as it builds it, and aborts the interpreter
+    // where that model is inconsistent — before any verdict, whatever the target.
+    int assertion_at = -1;
+#if FS_HAS_BLOCK_STACK
+    mark_blocks(c, &assertion_at);
+#else
+    {
+        std::vector<int64_t> ignored;
+        mark_stacks(co, c, ignored, &assertion_at);
+    }
+#endif
+    if (assertion_at >= 0) {
+        v.ours = true;
+        v.message = format(kAssertionMessage, 2L * assertion_at);
+        return v;
+    }
+#endif
     int best_addr = -1;
 #if FS_HAS_BLOCK_STACK
     decide(co, c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
