@@ -169,36 +169,54 @@ def test_suspended_generator_jump_into_a_for_body_is_refused_with_cpythons_messa
             yield k  # body
     g = gen()
     next(g)
-    if sys.version_info >= (3, 12):
-        # The jump applies where the generator stopped: judged at once.
-        with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
-            framescope.jump(g, line_of(gen, "body"))
-        assert list(g) == [0, 1]
-    else:
-        # 3.10/3.11 jump at the first line after resuming: judged then.
+    # The jump starts where the generator resumes (3.12+) or at the line after (3.10, 3.11):
+    # either way known now, and judged at once.
+    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
         framescope.jump(g, line_of(gen, "body"))
-        with pytest.warns(RuntimeWarning, match="can't jump into the body of a for loop"):
-            assert list(g) == [0, 1]
+    assert list(g) == [0, 1]
 
 
-def goto_into_loop():
-    framescope.jump(sys._getframe(), line_of(goto_into_loop, "in loop"))
-    x = "next line"
-    for i in range(2):
-        x = i  # in loop
+def goto_into_handler():
+    x = "start"
+    for n in range(2):
+        if n == 0:
+            # The next line is the loop's own, reached by jumping back: not judged in advance.
+            framescope.jump(sys._getframe(), line_of(goto_into_handler, "handler"))
+    try:
+        x = "body"
+    except ValueError:
+        x = "handler"  # handler
     return x
 
 
 def test_a_jump_impossible_when_due_is_dropped_with_a_runtime_warning():
-    with pytest.warns(RuntimeWarning, match="can't jump into the body of a for loop"):
-        assert goto_into_loop() == 1  # ran normally
+    message = "can't jump into an 'except' block as there's no exception"
+    with pytest.warns(RuntimeWarning, match=message):
+        assert goto_into_handler() == "body"  # ran normally
+
+
+def test_a_jump_refused_as_soon_as_its_start_is_known():
+    def f():
+        framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 100)
+    with pytest.raises(ValueError, match="comes after the current code block"):
+        f()
+
+    def g(log):
+        framescope.jump(sys._getframe(), line_of(g, "in"))
+        log.append("next")
+        for i in range(2):
+            log.append(i)  # in
+    log = []
+    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
+        g(log)
+    assert log == []
 
 
 def test_warning_as_error_is_still_not_raised_in_the_frame(capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert goto_into_loop() == 1
-    assert "can't jump into the body of a for loop" in capsys.readouterr().err
+        assert goto_into_handler() == "body"
+    assert "can't jump into an 'except' block" in capsys.readouterr().err
 
 
 def test_generator_prologue_is_refused():

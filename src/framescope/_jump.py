@@ -19,6 +19,9 @@ does not survive.
 
 from __future__ import annotations
 
+import bisect
+import collections
+import dis
 import sys
 import threading
 import types
@@ -295,6 +298,57 @@ def _purge_finished() -> None:
             _finished(p)
 
 
+_TERMINAL = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE"}
+_UNCONDITIONAL = {"JUMP", "JUMP_NO_INTERRUPT", "JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD",
+                  "JUMP_BACKWARD_NO_INTERRUPT"}
+_HANDLER_SETUP = {"SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"}  # 3.10: the target is
+_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)                         # an exception edge
+
+
+def _next_origins(code: types.CodeType, lasti: int) -> list[int] | None:
+    """Where a frame at instruction `lasti` can have its next 'line' event, if its current
+    instruction completes normally: the offsets of the line starts reachable from there, in
+    the order the straight path reaches them. None when that cannot be told without running
+    the code (a backward jump on the way: loops emit line events of their own)."""
+    starts = {offset for offset, line, _ in _core._jump_model(code) if line != -1}
+    instructions = list(dis.get_instructions(code))
+    at = {ins.offset: k for k, ins in enumerate(instructions)}
+    # A frame waiting on a call reports the call's last code unit (3.11+: its inline caches
+    # come before the next instruction): the instruction is the last one starting at or before.
+    current = bisect.bisect_right([ins.offset for ins in instructions], lasti) - 1
+    if current < 0:
+        return None
+
+    def successors(k: int) -> list[int]:
+        ins = instructions[k]
+        following = [instructions[k + 1].offset] if k + 1 < len(instructions) else []
+        if ins.opname in _TERMINAL:
+            return []
+        if ins.opname in _UNCONDITIONAL:
+            return [ins.argval]
+        if ins.opname in _HANDLER_SETUP or ins.opcode not in _JUMPS:
+            return following
+        return following + [ins.argval]
+
+    origins, seen = [], set()
+    todo = collections.deque(successors(current))
+    while todo:
+        offset = todo.popleft()
+        if offset in seen:
+            continue
+        seen.add(offset)
+        if offset not in at:
+            return None
+        if offset in starts:
+            origins.append(offset)
+            continue
+        for nxt in successors(at[offset]):
+            if not isinstance(nxt, int) or nxt <= offset:
+                return None
+            todo.append(nxt)
+    return origins
+
+
 def _on_this_thread(frame: types.FrameType) -> bool:
     f = sys._getframe(1)
     while f is not None:
@@ -351,11 +405,19 @@ def jump(frame, lineno: int) -> None:
                          "jump() moves frames of the calling thread, and suspended generators "
                          "and coroutines")
     problem = can_jump(frame.f_code, max(frame.f_lasti, 0), lineno)
-    # For a suspended generator the jump applies where it stopped, so the whole verdict holds
-    # now. A running frame jumps from its next line, which is not known yet: only the verdicts
-    # about the target line alone (outside the code, before it, a generator's first line) do.
+    # For a suspended generator on 3.12+ the jump applies where it stopped, so the whole
+    # verdict holds now. Verdicts about the target line alone (outside the code, before it, a
+    # generator's first line) hold from anywhere. Otherwise the jump starts from the frame's
+    # next line event: when every line start it can reach next (its current line completing
+    # normally) gets the same refusal, that refusal is known now too.
     if problem is not None and (at_resume or problem.startswith(("line ", "lineno "))):
         raise ValueError(problem)
+    if not at_resume:
+        origins = _next_origins(frame.f_code, frame.f_lasti)
+        if origins:
+            verdicts = [can_jump(frame.f_code, origin, lineno) for origin in origins]
+            if all(v is not None for v in verdicts):
+                raise ValueError(verdicts[0])
     with _lock:
         _purge_finished()
         old = _pending.get(frame)
