@@ -43,9 +43,14 @@ class Names:
         return f"{prefix}{self.n}"
 
 
+PROBES = False  # make_function(..., probes=True): also calls of p(), where jump() is asked
+
+
 def _simple(rng: random.Random, gen: bool, in_loop: bool, in_try: bool) -> list[str]:
     choices = ["x = x + 1", "y = x * 2", "z = [x, y]", "x = abs(x - 3)", "pass",
                "y = len(str(x))", "x, y = y, x"]
+    if PROBES:
+        choices += ["p()", "x = p() or x", "p(); y = y + 1"]
     if gen:
         choices += ["x = yield x", "yield y", "yield from range(2)"]
     if in_loop:
@@ -110,10 +115,13 @@ def _statement(rng, names, depth, gen, in_loop, in_try) -> list[str]:
     return out
 
 
-def make_function(seed: int, index: int) -> tuple[str, bool, random.Random]:
+def make_function(seed: int, index: int, probes: bool = False
+                  ) -> tuple[str, bool, random.Random]:
     """The source of function `index` of series `seed`, whether it is a generator, and the
     random stream for the decisions taken while it runs."""
-    rng = random.Random(f"{seed}:{index}")
+    global PROBES
+    PROBES = probes
+    rng = random.Random(f"{seed}:{index}" + (":probes" if probes else ""))
     gen = rng.random() < 0.3
     names = Names()
     body = _block(rng, names, 0, gen) + _block(rng, names, 0, gen)

@@ -165,3 +165,26 @@ def test_the_generator_prologue_jump_is_refused_and_is_a_crash_case(isolated):
     """, timeout=30)
     # Either the interpreter died, or the generator ended returning another generator.
     assert proc.returncode != 0 or "generator" in proc.stdout.splitlines()[1], proc.stdout
+
+
+API_FUZZ = Path(__file__).with_name("jumpfuzz_api.py")
+
+
+def test_random_jump_requests_never_crash():
+    """framescope.jump() itself, asked at random moments (from callees of the frame, and on
+    suspended generators) in random functions: no crash, nothing raised inside a frame."""
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", str(API_FUZZ), str(SEED), "0",
+                           "400"], capture_output=True, text=True, timeout=300)
+    done = [json.loads(line)["done"] for line in proc.stdout.splitlines()
+            if line.startswith('{"done"')]
+    last = [line for line in proc.stdout.splitlines() if line.startswith('{"pending_fn"')][-1:]
+    assert proc.returncode == 0, (last, proc.stderr[-2000:])
+    totals = {key: sum(d[key] for d in done)
+              for key in ("asked", "refused_at_once", "dropped", "escaped")}
+    row = os.environ.get("FRAMESCOPE_ROW", "local")
+    Path(f"jump-api-fuzz-{row}.json").write_text(json.dumps({"functions": len(done), **totals}))
+    assert len(done) == 400
+    assert totals["escaped"] == 0, [d for d in done if d["escaped"]]
+    assert totals["asked"] >= 500
+    # Some were refused at once, some applied, some dropped when due.
+    assert 0 < totals["refused_at_once"] < totals["asked"]
