@@ -42,8 +42,12 @@
 #define FS_HAS_RETURN_CONST (PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000)
 // SWAP and COPY keep the kinds of the entries they move (3.11 introduced both).
 #define FS_MODELS_SWAP_COPY (PY_VERSION_HEX >= 0x030B0000)
-// 3.15: GET_ITER pushes the iterator and an index beside it ("virtual iterators").
+// 3.15: GET_ITER pushes the iterator and an index beside it ("virtual iterators"); the index
+// is a tagged integer, not an object.
 #define FS_GET_ITER_PUSHES_INDEX (PY_VERSION_HEX >= 0x030F0000)
+// 3.14 pushes the re-raise location of an exception handler as a tagged integer, not an int
+// object.
+#define FS_TAGGED_LASTI (PY_VERSION_HEX >= 0x030E0000)
 // 3.11+ generators and coroutines begin with a prologue (RETURN_GENERATOR, POP_TOP, then RESUME)
 // that runs when the generator object is made; 3.10's begin with GEN_START.
 #define FS_HAS_RETURN_GENERATOR (PY_VERSION_HEX >= 0x030B0000)

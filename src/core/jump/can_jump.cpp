@@ -39,6 +39,11 @@ constexpr const char* kPrologueMessage =
     "CPython accepts this jump in a release build, but this debug build aborts on any jump in "
     "this code: the setter's model of it is inconsistent at offset %d, which it asserts";
 
+[[maybe_unused]] constexpr const char* kUntaggedMessage =
+    "the jump to line %d would leave a loop's iterator index or a re-raise location where that "
+    "line expects an object: CPython accepts this jump, and the interpreter crashes when the "
+    "line uses it";
+
 struct Code {
     std::vector<uint8_t> ops;
     std::vector<uint8_t> args;
@@ -914,6 +919,27 @@ void decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int 
     if (err != 0) {
         v.message = msg;
         return;
+    }
+    // The entries the jump keeps are matched kind for kind, but CPython lets an object-shaped
+    // slot of the target take any kind but NULL. Some kinds are not objects: 3.15's loop index
+    // (the second half of an iterator pair) and, from 3.14, the re-raise location are tagged
+    // integers. Handed to code that expects an object, they crash the interpreter (found by
+    // tests/jumpfuzz_api.py on 3.15: a jump from two nested loops into a `finally` copy that
+    // holds a return value split an iterator pair).
+    int64_t kept = start;
+    int64_t expected = best;
+    while (kept > expected) {
+        kept = pop(kept);
+    }
+    for (; kept > 0 && expected > 0; kept = pop(kept), expected = pop(expected)) {
+        int64_t have = top(kept), want = top(expected);
+        bool not_an_object = (FS_GET_ITER_PUSHES_INDEX && have == Iterator && want != Iterator) ||
+                             (FS_TAGGED_LASTI && have == Lasti && want != Lasti);
+        if (not_an_object) {
+            v.ours = true;
+            v.message = format(kUntaggedMessage, new_lineno);
+            return;
+        }
     }
     v.ok = true;
 }
