@@ -577,3 +577,33 @@ def test_monitoring_tool_ids_taken(isolated):
         assert "3 ('one')" in proc.stdout and "4 ('two')" in proc.stdout
     else:
         assert proc.stdout.strip() == "1"
+
+
+def test_a_trace_object_that_is_not_a_function_keeps_working():
+    # A C tracer (coverage's CTracer) shows up in sys.gettrace() as an object, not a Python
+    # function; before 3.12 framescope chains to it instead of relying on it.
+    class Tracer:
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, frame, event, arg):
+            if event == "call":
+                self.calls.append(frame.f_code.co_name)
+            return None
+
+    tracer = Tracer()
+    sys.settrace(tracer)
+    try:
+        g = counting()
+        next(g)
+        framescope.jump(g, line_of(counting, "four"))
+        result = list(g)
+        first = caller()
+        during = list(tracer.calls)
+        after = sys.gettrace()
+    finally:
+        sys.settrace(None)
+    assert result == [4]
+    assert first == ["callee returned", "landing"]
+    assert after is tracer
+    assert "counting" in during and "callee" in during
