@@ -19,7 +19,7 @@ def test_demo_runs_and_shows_the_stack():
         ("  tax  (", "  price  (")
     assert all(name in proc.stdout for name in names), proc.stdout
     assert "x slower" in proc.stdout
-    # Section 7 dumps a sample process from outside, with its variables.
+    # Section 8 dumps a sample process from outside, with its variables.
     assert "OrderService.serve" in proc.stdout or "  serve  line" in proc.stdout, proc.stdout
     assert "region = 'eu-west'" in proc.stdout and "retries = 3" in proc.stdout
     assert "Its threads were stopped for" in proc.stdout
@@ -41,6 +41,13 @@ def test_demo_shows_a_console_session():
     assert "(_poll:" in proc.stdout and ">>> limit = attempts + 2" in proc.stdout
     assert "[3, 4]" in proc.stdout
     assert "the loop gave up after 5 attempts" in proc.stdout
+
+def test_demo_jumps_out_of_the_loop():
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "crunch(probe) -> 'left the loop after n=4, total=10'" in proc.stdout
+    assert "comes after the current code block" in proc.stdout
+    assert "Warning" not in proc.stderr, proc.stderr
 
 
 def test_help_and_no_command():

@@ -147,6 +147,36 @@ def _dead_frame():
         pass
     frame.clear()
     dict(view)
+def _looping():
+    for i in range(3):
+        pass
+    return i
+
+
+def _goto():
+    framescope.jump(sys._getframe(), _goto.__code__.co_firstlineno + 3)
+    x = 1
+    return "landed"
+
+
+def _jump_generator():
+    g = _gen2()
+    next(g)
+    framescope.jump(g, _gen2.__code__.co_firstlineno + 2)
+    return list(g)
+
+
+def _cancelled_generator():
+    g = _gen2()
+    next(g)
+    framescope.jump(g, _gen2.__code__.co_firstlineno + 2)
+    framescope.cancel_jump(g)
+    return list(g)
+
+
+def _gen2():
+    yield 1
+    yield 2
 
 
 CASES = {
@@ -178,6 +208,15 @@ CASES = {
     "remote.dump-no-such-process": _raises(lambda: remote.dump(4_000_000), remote.NoSuchProcess),
     "remote.dump-bad-pid": _raises(lambda: remote.dump("1"), TypeError),
     "remote.dump-own-process": _raises(lambda: remote.dump(os.getpid()), remote.PermissionDenied),
+    "can_jump": lambda: framescope.can_jump(_looping.__code__, 0,
+                                            _looping.__code__.co_firstlineno + 2),
+    "can_jump-refused": lambda: framescope.can_jump(_looping.__code__, 0, 10**6),
+    "can_jump-bad": _raises(lambda: framescope.can_jump(_looping.__code__, 1, 1), ValueError),
+    "can_jump-type": _raises(lambda: framescope.can_jump(1, 0, 1), TypeError),
+    "jump-goto": _goto,
+    "jump-generator": _jump_generator,
+    "jump-cancel": _cancelled_generator,
+    "jump-bad": _raises(lambda: framescope.jump(sys._getframe(), 10**6), ValueError),
 }
 
 

@@ -8,6 +8,7 @@
 #include "vars/vars.hpp"
 #include "walk/frame_info.hpp"
 #include "walk/walk.hpp"
+#include "jump/bindings.hpp"
 
 #include <nanobind/nanobind.h>
 
@@ -51,4 +52,5 @@ NB_MODULE(_core, m) {
 #endif
     m.attr("CAPABILITIES") = caps;
     m.attr("BUILT_FOR") = nb::str(PY_VERSION);
+    fs::jump::register_bindings(m);
 }

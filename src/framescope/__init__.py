@@ -20,6 +20,12 @@ A console in any frame, whose changes the program keeps::
 
     framescope.interact(frame)           # or framescope.breakpoint(), post_mortem(), pm()
     framescope.install_signal_handler()  # kill -USR1 PID opens it where the program is
+
+Jumping a frame to another line, from outside any trace function::
+
+    framescope.jump(frame, 42)  # frame continues at line 42 from its next line boundary
+    framescope.cancel_jump(frame)
+    framescope.can_jump(code, from_lasti, 42)   # None, or why CPython would refuse
 """
 
 from collections.abc import Mapping as _Mapping
@@ -38,21 +44,26 @@ from framescope._core import (
 )
 from framescope._console import breakpoint, install_signal_handler, interact, pm, post_mortem
 from framescope._frames import frame_of
+from framescope._jump import can_jump, cancel_jump, jump, pending_jump
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FrameInfo",
-    "LocalsView",
     "breakpoint",
+    "can_jump",
+    "cancel_jump",
     "frame_of",
     "frames",
     "getframe",
     "getvar",
     "install_signal_handler",
     "interact",
+    "jump",
     "locals",
+    "LocalsView",
     "lookup",
+    "pending_jump",
     "pm",
     "post_mortem",
     "setvar",

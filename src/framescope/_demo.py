@@ -125,6 +125,20 @@ def _console_demo(out: _Out) -> str:
 
     return _poll(check)
 
+def crunch(probe):
+    """A loop that would run for hours, unless someone moves it on."""
+    total = report = 0
+    for n in range(10**12):
+        total += n
+        probe(n)
+    report = f"left the loop after n={n}, total={total}"  # landing
+    return report
+
+
+def _landing_line() -> int:
+    lines, first = inspect.getsourcelines(crunch)
+    return first + next(i for i, text in enumerate(lines) if text.rstrip().endswith("# landing"))
+
 
 def _median_ns(fn, calls: int) -> float:
     times = []
@@ -231,7 +245,38 @@ framescope.locals(frame)["max_retries"] = 2
     out.say("the frame (also generators and other threads), and names that are not variables")
     out.say("of the code are kept beside them, as PEP 667 specifies.")
 
-    out.title("6. A console inside a running function")
+    out.title("6. Jump a running function out of its loop")
+    out.code("""
+def crunch(probe):
+    total = report = 0
+    for n in range(10**12):          # hours of work
+        total += n
+        probe(n)
+    report = f"left the loop after n={n}, total={total}"  # landing
+    return report
+
+def probe(n):                          # called from inside the loop
+    if n == 4:
+        framescope.jump(sys._getframe(1), LANDING)   # the caller's frame, from outside it
+""")
+    landing = _landing_line()
+
+    def probe(n):
+        if n == 4:
+            framescope.jump(sys._getframe(1), landing)
+
+    started = time.perf_counter()
+    report = crunch(probe)
+    out.say(f"    crunch(probe) -> {report!r}, in {(time.perf_counter() - started) * 1e3:.1f} ms")
+    out.say("The jump waits until probe() has returned and the loop's line is done, then the")
+    out.say("frame continues at the landing line. No trace function was set up for it: only")
+    out.say("crunch()'s code is watched, and only while the jump is pending.")
+    try:
+        framescope.jump(sys._getframe(), 10**6)
+    except ValueError as exc:
+        out.say(f"A jump CPython would refuse is refused, with CPython's reason: {exc}")
+
+    out.title("7. A console inside a running function")
     out.say("framescope.interact(frame) opens a Python prompt in any frame (also")
     out.say("framescope.breakpoint(), post_mortem(), `framescope run script.py`, or a signal")
     out.say("with install_signal_handler()). Here a scripted session in the frame of a")
@@ -239,7 +284,7 @@ framescope.locals(frame)["max_retries"] = 2
     status = _console_demo(out)
     out.say(f"The program continued: the loop {status}.")
 
-    out.title("7. Another process, from outside")
+    out.title("8. Another process, from outside")
     _dump_another_process(out)
 
     out.title("Next")

@@ -199,4 +199,58 @@ inline unsigned long thread_id(PyThreadState* ts) noexcept {
     return ts->thread_id;
 }
 
+// Where a frame object's frame is in its life. `running` means it is on some thread's stack
+// (executing, or waiting for a call it made to return); generator frames add `created` (not
+// started) and `suspended` (at a yield or await).
+enum class FrameStatus { created, running, suspended, finished };
+
+// The status of the frame behind `fo`, and the generator, coroutine or async generator that owns
+// it (borrowed; nullptr for a function's frame, and for a finished frame).
+inline FrameStatus frame_status(PyFrameObject* fo, PyObject** owner) noexcept {
+    *owner = nullptr;
+#if FS_HAS_INTERPRETER_FRAME
+    IFrame* f = fo->f_frame;
+    switch (f->owner) {
+        case FRAME_OWNED_BY_GENERATOR: {
+            auto* gen = reinterpret_cast<PyGenObject*>(reinterpret_cast<char*>(f) -
+                                                       offsetof(PyGenObject, gi_iframe));
+            *owner = reinterpret_cast<PyObject*>(gen);
+            int state = gen->gi_frame_state;
+            if (state == FRAME_CREATED) {
+                return FrameStatus::created;
+            }
+#ifdef FRAME_STATE_SUSPENDED
+            if (FRAME_STATE_SUSPENDED(state)) {
+#else
+            if (state == FRAME_SUSPENDED) {
+#endif
+                return FrameStatus::suspended;
+            }
+            if (state == FRAME_EXECUTING) {
+                return FrameStatus::running;
+            }
+            *owner = nullptr;
+            return FrameStatus::finished;
+        }
+        case FRAME_OWNED_BY_FRAME_OBJECT:
+            return FrameStatus::finished;
+        default:
+            return FrameStatus::running;
+    }
+#else
+    *owner = fo->f_gen;
+    switch (fo->f_state) {
+        case FRAME_CREATED:
+            return FrameStatus::created;
+        case FRAME_SUSPENDED:
+            return FrameStatus::suspended;
+        case FRAME_EXECUTING:
+            return FrameStatus::running;
+        default:
+            *owner = nullptr;
+            return FrameStatus::finished;
+    }
+#endif
+}
+
 }  // namespace fs::compat

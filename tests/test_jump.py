@@ -1,0 +1,609 @@
+"""framescope.jump(), cancel_jump() and can_jump(), end to end, on every kind of frame."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import types
+import warnings
+
+import pytest
+
+import framescope
+
+
+def line_of(fn, marker: str) -> int:
+    """The line of `fn` whose source contains `# marker`."""
+    import inspect
+    lines, first = inspect.getsourcelines(fn)
+    for offset, text in enumerate(lines):
+        if f"# {marker}" in text:
+            return first + offset
+    raise LookupError(marker)
+
+
+# ---- the caller's own frame: a goto after the current line -----------------------------------
+
+def leave_loop():
+    seen = []
+    for i in range(100):
+        seen.append(i)
+        if i == 3:
+            framescope.jump(sys._getframe(), line_of(leave_loop, "after"))
+        seen.append(-i)
+    seen.append("after")  # after
+    return seen
+
+
+def test_goto_out_of_a_loop():
+    assert leave_loop() == [0, 0, 1, -1, 2, -2, 3, "after"]
+
+
+def skip_forward():
+    out = ["start"]
+    framescope.jump(sys._getframe(), line_of(skip_forward, "target"))
+    out.append("skipped")
+    out.append("target")  # target
+    return out
+
+
+def test_goto_skips_lines():
+    assert skip_forward() == ["start", "target"]
+
+
+def go_back():
+    out = []
+    n = 0
+    out.append(n)  # again
+    n += 1
+    if n == 1:
+        framescope.jump(sys._getframe(), line_of(go_back, "again"))
+    return out
+
+
+def test_goto_backwards():
+    assert go_back() == [0, 1]
+
+
+# ---- an outer frame, waiting on a call -------------------------------------------------------
+
+def callee(frame, target):
+    framescope.jump(frame, target)
+    return "callee returned"
+
+
+def caller():
+    out = [callee(sys._getframe(), line_of(caller, "landing"))]  # the line completes first
+    out.append("skipped")
+    out.append("landing")  # landing
+    return out
+
+
+def test_outer_frame_jumps_after_the_call_and_its_line():
+    assert caller() == ["callee returned", "landing"]
+
+
+def deep(frame, target, depth):
+    if depth == 0:
+        framescope.jump(frame, target)
+        return 0
+    return deep(frame, target, depth - 1) + 1
+
+
+def outer_of_many():
+    out = [deep(sys._getframe(), line_of(outer_of_many, "end"), 5)]
+    out.append("skipped")
+    return out + ["end"]  # end
+
+
+def test_outer_frame_several_calls_out():
+    assert outer_of_many() == [5, "end"]
+
+
+# ---- suspended generators and coroutines -----------------------------------------------------
+
+def counting():
+    yield 1
+    yield 2
+    yield 3
+    yield 4  # four
+
+
+def test_suspended_generator_jumps_when_resumed():
+    g = counting()
+    assert next(g) == 1
+    framescope.jump(g, line_of(counting, "four"))
+    assert list(g) == [4]
+
+
+def test_suspended_generator_frame_is_accepted_too():
+    g = counting()
+    next(g)
+    framescope.jump(g.gi_frame, line_of(counting, "four"))
+    assert list(g) == [4]
+
+
+async def steps(log):
+    log.append("a")
+    await asyncio.sleep(0)
+    log.append("b")
+    await asyncio.sleep(0)
+    log.append("c")  # c
+
+
+def test_suspended_coroutine_jumps_when_resumed():
+    log = []
+    coro = steps(log)
+    coro.send(None)
+    framescope.jump(coro, line_of(steps, "c"))
+    with pytest.raises(StopIteration):
+        while True:
+            coro.send(None)
+    assert log == ["a", "c"]
+
+
+# ---- refusals ----------------------------------------------------------------------------------
+
+def test_refused_at_once_when_the_line_is_outside_the_code():
+    g = counting()
+    next(g)
+    with pytest.raises(ValueError, match="comes after the current code block"):
+        framescope.jump(g, line_of(counting, "four") + 50)
+    with pytest.raises(ValueError, match="comes before the current code block"):
+        framescope.jump(sys._getframe(), 1)
+
+
+def loops():
+    for i in range(1):
+        pass
+    for j in range(1):
+        inside = 1  # inside
+    return "finished"
+
+
+def test_suspended_generator_jump_into_a_for_body_is_refused_with_cpythons_message():
+    def gen():
+        yield 0
+        for k in range(2):
+            yield k  # body
+    g = gen()
+    next(g)
+    # The jump starts where the generator resumes (3.12+) or at the line after (3.10, 3.11):
+    # either way known now, and judged at once.
+    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
+        framescope.jump(g, line_of(gen, "body"))
+    assert list(g) == [0, 1]
+
+
+def goto_into_handler():
+    x = "start"
+    for n in range(2):
+        if n == 0:
+            # The next line is the loop's own, reached by jumping back: not judged in advance.
+            framescope.jump(sys._getframe(), line_of(goto_into_handler, "handler"))
+    try:
+        x = "body"
+    except ValueError:
+        x = "handler"  # handler
+    return x
+
+
+def test_a_jump_impossible_when_due_is_dropped_with_a_runtime_warning():
+    message = "can't jump into an 'except' block as there's no exception"
+    with pytest.warns(RuntimeWarning, match=message):
+        assert goto_into_handler() == "body"  # ran normally
+
+
+def test_a_jump_refused_as_soon_as_its_start_is_known():
+    def f():
+        framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 100)
+    with pytest.raises(ValueError, match="comes after the current code block"):
+        f()
+
+    def g(log):
+        framescope.jump(sys._getframe(), line_of(g, "in"))
+        log.append("next")
+        for i in range(2):
+            log.append(i)  # in
+    log = []
+    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
+        g(log)
+    assert log == []
+
+
+def test_warning_as_error_is_still_not_raised_in_the_frame(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert goto_into_handler() == "body"
+    assert "can't jump into an 'except' block" in capsys.readouterr().err
+
+
+def test_generator_prologue_is_refused():
+    def gen():  # def
+        yield 1
+        yield 2
+    g = gen()
+    next(g)
+    message = framescope.can_jump(gen.__code__, g.gi_frame.f_lasti, line_of(gen, "def"))
+    if sys.version_info >= (3, 11):
+        assert message is not None and "CPython accepts this jump" in message
+        with pytest.raises(ValueError, match="start of a generator"):
+            framescope.jump(g, line_of(gen, "def"))
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="expects a frame"):
+        framescope.jump("frame", 3)
+    with pytest.raises(TypeError, match="lineno must be an int"):
+        framescope.jump(sys._getframe(), 3.0)
+    with pytest.raises(TypeError, match="lineno must be an int"):
+        framescope.jump(sys._getframe(), True)
+    with pytest.raises(TypeError, match="code must be a code object"):
+        framescope.can_jump(len, 0, 1)
+    with pytest.raises(TypeError, match="from_lasti must be an int"):
+        framescope.can_jump(loops.__code__, "0", 1)
+    with pytest.raises(ValueError, match="from_lasti must be the offset of an instruction"):
+        framescope.can_jump(loops.__code__, 1, 1)
+    with pytest.raises(ValueError, match="from_lasti must be the offset of an instruction"):
+        framescope.can_jump(loops.__code__, 10**6, 1)
+
+
+def test_finished_and_unstarted_frames_are_refused():
+    g = counting()
+    frame = g.gi_frame
+    with pytest.raises(ValueError, match="has not started"):
+        framescope.jump(g, line_of(counting, "four"))
+    list(g)
+    with pytest.raises(ValueError, match="has finished"):
+        framescope.jump(g, line_of(counting, "four"))
+    with pytest.raises(ValueError, match="has finished"):
+        framescope.jump(frame, line_of(counting, "four"))
+
+
+def test_other_threads_frames_are_refused():
+    ready, release = threading.Event(), threading.Event()
+    box = {}
+
+    def worker():
+        box["frame"] = sys._getframe()
+        ready.set()
+        release.wait(10)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    ready.wait(10)
+    try:
+        with pytest.raises(ValueError, match="running in another thread"):
+            framescope.jump(box["frame"], box["frame"].f_lineno)
+    finally:
+        release.set()
+        t.join()
+
+
+# ---- cancel ------------------------------------------------------------------------------------
+
+def schedule_and_cancel(frame, target):
+    framescope.jump(frame, target)
+    state = (framescope.pending_jump(frame), framescope.cancel_jump(frame),
+             framescope.cancel_jump(frame), framescope.pending_jump(frame))
+    return state
+
+
+def cancelled():
+    out = [schedule_and_cancel(sys._getframe(), line_of(cancelled, "target"))]
+    out.append("not skipped")
+    out.append("target")  # target
+    return out
+
+
+def test_cancel_jump():
+    assert cancelled() == [(line_of(cancelled, "target"), True, False, None), "not skipped",
+                           "target"]
+
+
+def test_cancel_on_a_generator_and_no_trace_left_behind():
+    before = sys.gettrace()
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    assert framescope.cancel_jump(g) is True
+    assert list(g) == [2, 3, 4]
+    assert sys.gettrace() is before
+
+
+def test_a_new_jump_replaces_the_pending_one():
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four") - 1)
+    framescope.jump(g, line_of(counting, "four"))
+    assert list(g) == [4]
+
+
+# ---- with another tracer active ----------------------------------------------------------------
+
+def traced_work():
+    total = 0
+    for i in range(3):
+        total += i
+        if i == 0:
+            framescope.jump(sys._getframe(), line_of(traced_work, "done"))
+    result = ("done", total)  # done
+    return result  # after
+
+
+def test_an_existing_trace_function_keeps_working():
+    events = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code is traced_work.__code__:
+            events.append((event, frame.f_lineno))
+            return tracer
+        return None
+
+    sys.settrace(tracer)
+    try:
+        with warnings.catch_warnings():
+            # `result` is unbound when the jump lands on its line (3.12+ binds None, warning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = traced_work()
+            traced_work_again = traced_work()
+        after_jump_trace = sys.gettrace()
+    finally:
+        sys.settrace(None)
+    assert result == ("done", 0) == traced_work_again
+    assert after_jump_trace is tracer
+    done = line_of(traced_work, "done")
+    # the landing line gets no line event (as with CPython's own jumps); the tracer saw the
+    # lines after it, in both runs
+    assert events.count(("line", done)) == 0
+    assert events.count(("line", done + 1)) == 2
+    assert events.count(("return", done + 1)) == 2
+    assert events.count(("call", traced_work.__code__.co_firstlineno)) == 2
+
+
+def test_with_pdb_active(isolated):
+    here = str(__import__("pathlib").Path(__file__).parent)
+    proc = isolated(f"""
+        import io, pdb, sys
+        sys.path.insert(0, {here!r})
+        import test_jump
+        from test_jump import traced_work, line_of
+        out = io.StringIO()
+        where = test_jump.__file__ + ":" + str(line_of(traced_work, "after"))
+        commands = "break " + where + "\\ncontinue\\np total\\ncontinue\\n"
+        pdb.Pdb(stdin=io.StringIO(commands), stdout=out).set_trace()
+        result = traced_work()
+        sys.settrace(None)
+        print(result)
+        print("PDB", out.getvalue())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "('done', 0)" in proc.stdout
+    # pdb, active before the jump, stopped at its breakpoint after the landing line and
+    # printed the variable there
+    after = line_of(traced_work, "after")
+    assert f"test_jump.py({after})traced_work()" in proc.stdout
+    assert "(Pdb) 0\n" in proc.stdout
+
+
+def skip_assignment():
+    framescope.jump(sys._getframe(), line_of(skip_assignment, "use"))
+    value = "assigned"
+    return value  # use
+
+
+def test_locals_left_unbound_are_handled_as_cpython_does():
+    if sys.version_info >= (3, 12):
+        # CPython binds None to them, with a RuntimeWarning.
+        with pytest.warns(RuntimeWarning, match="assigning None to 1 unbound local"):
+            assert skip_assignment() is None
+    else:
+        with pytest.raises(UnboundLocalError):
+            skip_assignment()
+
+
+# ---- outer frames whose call raises, or is a generator -------------------------------------
+
+def raising_callee(frame, target):
+    framescope.jump(frame, target)
+    raise ValueError("boom")
+
+
+def outer_with_handler():
+    log = []
+    try:
+        raising_callee(sys._getframe(), line_of(outer_with_handler, "landing"))
+    except ValueError:
+        log.append("handler")
+        log.append("handler 2")
+    log.append("after")
+    return log  # landing
+
+
+def test_outer_frame_whose_call_raises():
+    log = outer_with_handler()
+    if sys.version_info >= (3, 12):
+        # The frame's next line event is the handler's first line: the jump starts there
+        # (leaving the handler, and the exception, behind).
+        assert log == []
+    else:
+        # 3.10/3.11 watch for the call's return by its frame being freed; a frame the
+        # exception's traceback holds is freed when the handler has finished.
+        assert log == ["handler", "handler 2"]
+
+
+def jumping_generator(frame, target):
+    framescope.jump(frame, target)
+    yield 1
+    yield 2
+
+
+def outer_iterating():
+    out = []
+    for x in jumping_generator(sys._getframe(), line_of(outer_iterating, "done")):
+        out.append(x)
+    out.append("after")
+    return out  # done
+
+
+def test_outer_frame_waiting_on_a_generator():
+    # The jump is due at the loop body's first line, with the first value taken.
+    assert outer_iterating() == []
+
+
+def test_can_jump_survives_arbitrary_bytecode(isolated):
+    """Code objects made by hand (code.replace(co_code=...)) can hold any argument: jump
+    targets past the end, deep stacks, bad exception depths. can_jump may refuse, but must
+    neither crash nor hang. (Random opcodes are not tried: CPython's own code constructor does
+    not survive them.)"""
+    proc = isolated("""
+        import random
+        from framescope import can_jump
+
+        def sample(x):
+            for i in range(x):
+                try:
+                    with open(x) as f:
+                        x += i
+                except Exception:
+                    pass
+            return x
+
+        code = sample.__code__
+        rng = random.Random(7)
+        n = len(code.co_code)
+        for trial in range(300):
+            raw = bytearray(code.co_code)
+            for k in range(1, n, 2):
+                if rng.random() < 0.3:
+                    raw[k] = rng.randrange(256)
+            odd = code.replace(co_code=bytes(raw))
+            for _ in range(5):
+                lasti = 2 * rng.randrange(n // 2)
+                line = rng.randrange(code.co_firstlineno - 2, code.co_firstlineno + 12)
+                verdict = can_jump(odd, lasti, line)
+                assert verdict is None or isinstance(verdict, str)
+        print("ok")
+    """, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_trace_and_profile_functions_are_as_before_after_jumps():
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    assert list(g) == [4]
+    assert caller() == ["callee returned", "landing"]
+    assert sys.gettrace() is None and sys.getprofile() is None
+
+
+def test_an_existing_profile_function_keeps_working():
+    calls = []
+
+    def profiler(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profiler)
+    try:
+        g = counting()
+        next(g)
+        framescope.jump(g, line_of(counting, "four"))
+        result = list(g)
+        still = sys.getprofile()
+    finally:
+        sys.setprofile(None)
+    assert result == [4]
+    assert still is profiler
+    assert calls.count("counting") >= 2  # started, resumed (and more)
+
+
+def test_another_monitoring_tool_keeps_working(isolated):
+    proc = isolated(f"""
+        import sys
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+        import framescope
+        from framescope import _core
+        from test_jump import traced_work, line_of
+        if not hasattr(sys, "monitoring"):
+            assert not _core._JUMP_USES_MONITORING
+            print("no sys.monitoring: jumps use the frame's trace function")
+            raise SystemExit(0)
+        mon = sys.monitoring
+        tool = mon.COVERAGE_ID
+        mon.use_tool_id(tool, "a coverage tool")
+        lines = []
+        mon.register_callback(tool, mon.events.LINE,
+                              lambda code, line: lines.append(line))
+        mon.set_local_events(tool, traced_work.__code__, mon.events.LINE)
+        first = traced_work()
+        seen_first = list(lines)
+        lines.clear()
+        second = traced_work()
+        print(first, second)
+        done = line_of(traced_work, "done")
+        # Both runs jumped; the other tool saw the lines before and after the jump each time.
+        assert first == second == ("done", 0), (first, second)
+        assert done + 1 in seen_first and done + 1 in lines, (seen_first, lines)
+        assert mon.get_tool(tool) == "a coverage tool"
+        print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith(("ok", "frame's trace function"))
+
+
+def test_monitoring_tool_ids_taken(isolated):
+    proc = isolated("""
+        import sys
+        import framescope
+        def f():
+            framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 2)
+            return 1
+        if not hasattr(sys, "monitoring"):
+            print(f())
+            raise SystemExit(0)
+        sys.monitoring.use_tool_id(3, "one")
+        sys.monitoring.use_tool_id(4, "two")
+        try:
+            f()
+        except RuntimeError as exc:
+            print(exc)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    if sys.version_info >= (3, 12):
+        assert "needs a sys.monitoring tool id" in proc.stdout
+        assert "3 ('one')" in proc.stdout and "4 ('two')" in proc.stdout
+    else:
+        assert proc.stdout.strip() == "1"
+
+
+def test_a_trace_object_that_is_not_a_function_keeps_working():
+    # A C tracer (coverage's CTracer) shows up in sys.gettrace() as an object, not a Python
+    # function; before 3.12 framescope chains to it instead of relying on it.
+    class Tracer:
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, frame, event, arg):
+            if event == "call":
+                self.calls.append(frame.f_code.co_name)
+            return None
+
+    tracer = Tracer()
+    sys.settrace(tracer)
+    try:
+        g = counting()
+        next(g)
+        framescope.jump(g, line_of(counting, "four"))
+        result = list(g)
+        first = caller()
+        during = list(tracer.calls)
+        after = sys.gettrace()
+    finally:
+        sys.settrace(None)
+    assert result == [4]
+    assert first == ["callee returned", "landing"]
+    assert after is tracer
+    assert "counting" in during and "callee" in during
