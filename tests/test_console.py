@@ -167,6 +167,29 @@ def test_moving_along_the_stack(tmp_path):
     assert "outer got 2 changed in the console" in out and status == 0
 
 
+def test_jump_from_the_console(tmp_path):
+    child = spawn(tmp_path, """
+        import framescope
+
+        def crunch():
+            total = 0
+            for n in range(10**9):
+                total += n
+                if n == 3:
+                    framescope.interact()
+            print("left the loop at", n, "with", total)
+
+        crunch()
+    """)
+    prompt(child, "crunch:9")
+    assert "cannot jump to line 2" in type_line(child, "%jump 2", "crunch:9")  # not crunch's
+    assert "usage: %jump LINE" in type_line(child, "%jump", "crunch:9")
+    assert "continues at line 10" in type_line(child, "%jump 10", "crunch:9")
+    child.sendeof()
+    out, status = finish(child)
+    assert "left the loop at 3 with 6" in out and status == 0
+
+
 def test_errors_never_end_the_console(tmp_path):
     child = spawn(tmp_path, IN_FUNCTION)
     prompt(child)
