@@ -7,6 +7,7 @@
 // framescope was installed for with `-m framescope`. The output is the Python command line's,
 // byte for byte in text mode and the same document in JSON mode (tests/test_remote.py runs
 // both).
+#include "decode.hpp"
 #include "dump.hpp"
 #include "error.hpp"
 
@@ -82,21 +83,7 @@ std::u32string decode_utf8(const std::string& s) {
 
 void utf8_replace(std::string& out, const std::string& s) {
     for (char32_t c : decode_utf8(s)) {
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
+        append_utf8(out, c);
     }
 }
 

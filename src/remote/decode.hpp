@@ -71,6 +71,8 @@ int line_from_location_table(const std::string& table, int firstlineno, int64_t 
 // Line of the instruction at byte offset `addr` (3.10's line table), or -1 for none.
 int line_from_310_table(const std::string& table, int firstlineno, int64_t addr);
 std::string float_repr(double value);
+// Appends code point `c` as UTF-8 (a lone surrogate as U+FFFD, which UTF-8 cannot hold).
+void append_utf8(std::string& out, char32_t c);
 std::string str_repr(const std::u32string& text, bool cut);
 std::string bytes_repr(const std::string& data, bool cut);
 
