@@ -42,7 +42,6 @@ from framescope._core import (
     stack,
     threads,
 )
-from framescope._console import breakpoint, install_signal_handler, interact, pm, post_mortem
 from framescope._frames import frame_of
 from framescope._jump import can_jump, cancel_jump, jump, pending_jump
 
@@ -72,3 +71,21 @@ __all__ = [
 ]
 
 _Mapping.register(LocalsView)
+
+# The console pulls in code, traceback and readline; it is loaded when first used, so that
+# `import framescope` stays cheap for the walking and variables API.
+_CONSOLE = ("breakpoint", "install_signal_handler", "interact", "pm", "post_mortem")
+
+
+def __getattr__(name: str):
+    if name in _CONSOLE:
+        from framescope import _console
+
+        value = getattr(_console, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'framescope' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CONSOLE))
