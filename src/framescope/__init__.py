@@ -43,7 +43,7 @@ from framescope._core import (
     threads,
 )
 from framescope._frames import frame_of
-from framescope._jump import can_jump, cancel_jump, jump, pending_jump
+from framescope._core import can_jump
 
 __version__ = "0.1.0"
 
@@ -72,20 +72,30 @@ __all__ = [
 
 _Mapping.register(LocalsView)
 
-# The console pulls in code, traceback and readline; it is loaded when first used, so that
-# `import framescope` stays cheap for the walking and variables API.
-_CONSOLE = ("breakpoint", "install_signal_handler", "interact", "pm", "post_mortem")
+# The console (code, traceback, readline) and the jump machinery (dis, threading, warnings) are
+# loaded when first used, so that `import framescope` stays cheap for walking and variables.
+_LAZY = {
+    "breakpoint": "_console",
+    "install_signal_handler": "_console",
+    "interact": "_console",
+    "pm": "_console",
+    "post_mortem": "_console",
+    "cancel_jump": "_jump",
+    "jump": "_jump",
+    "pending_jump": "_jump",
+}
 
 
 def __getattr__(name: str):
-    if name in _CONSOLE:
-        from framescope import _console
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'framescope' has no attribute {name!r}")
+    import importlib
 
-        value = getattr(_console, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'framescope' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"framescope.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_CONSOLE))
+    return sorted(set(globals()) | set(_LAZY))

@@ -23,6 +23,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
 import framescope
+from framescope._frames import qualname
 
 __all__ = ["breakpoint", "install_signal_handler", "interact", "pm", "post_mortem", "run_script"]
 
@@ -204,7 +205,7 @@ class FrameConsole(code.InteractiveConsole):
 
     def where_text(self, frame: types.FrameType | None = None) -> str:
         frame = frame or self.frame
-        name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        name = qualname(frame.f_code)
         return f"{name}:{_lineno(frame, self.tb_lines)}"
 
     def prompt(self, more: bool) -> str:
@@ -286,7 +287,7 @@ Ctrl-D, exit() or quit() leave the console; the program continues.""")
         for i, frame in enumerate(self.stack):
             mark = ">" if i == self.index else " "
             co = frame.f_code
-            name = getattr(co, "co_qualname", co.co_name)
+            name = qualname(co)
             text = (f"{mark} {i:>3}  {co.co_filename}:{_lineno(frame, self.tb_lines)}  {name}")
             self.say(self.style("1", text) if i == self.index else text)
 
@@ -345,14 +346,11 @@ Ctrl-D, exit() or quit() leave the console; the program continues.""")
             self.say(self.style("1", text) if n == current else text)
 
     def cmd_jump(self, arg: str) -> None:
-        jump = getattr(framescope, "jump", None)
-        if jump is None:
-            raise _CommandError("%jump needs framescope.jump, which this build does not have")
         if not arg:
             raise _CommandError("usage: %jump LINE")
         line = self._count(arg)
         try:
-            jump(self.frame, line)
+            framescope.jump(self.frame, line)
         except (ValueError, TypeError, RuntimeError) as e:
             raise _CommandError(f"cannot jump to line {line}: {e}") from None
         self.say(f"{self.where_text()} continues at line {line} when it resumes")
@@ -497,7 +495,7 @@ def install_signal_handler(signum: int = signal.SIGUSR1):
             return
         name = signal.Signals(received).name
         interact(frame, banner=f"framescope: {name} received; console in "
-                               f"{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)} "
+                               f"{qualname(frame.f_code)} "
                                f"at line {frame.f_lineno}. %help for commands, Ctrl-D to "
                                "resume the program.")
 

@@ -26,3 +26,8 @@ def frame_of(obj: object) -> types.FrameType | None:
         )
     frame: types.FrameType | None = getattr(obj, attribute)
     return frame
+
+
+def qualname(code: types.CodeType) -> str:
+    """The name tracebacks show for code: its qualified name where the version has one (3.11+)."""
+    return getattr(code, "co_qualname", code.co_name)

@@ -29,7 +29,7 @@ import warnings
 
 from framescope import _core
 from framescope._core import can_jump
-from framescope._frames import frame_of
+from framescope._frames import frame_of, qualname
 
 _MONITORING = _core._JUMP_USES_MONITORING
 _TOOL_NAME = "framescope"
@@ -56,7 +56,7 @@ _pending: dict[types.FrameType, _Pending] = {}
 
 def _describe(frame: types.FrameType) -> str:
     code = frame.f_code
-    return f"{getattr(code, 'co_qualname', code.co_name)}() ({code.co_filename})"
+    return f"{qualname(code)}() ({code.co_filename})"
 
 
 def _warn(message: str) -> None:

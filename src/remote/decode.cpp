@@ -398,7 +398,7 @@ bool Decoder::frame(uint64_t frame, FrameRecord& out, uint64_t* previous) {
     if (!l_.frame_is_object()) {
         uint64_t start = code + static_cast<uint64_t>(l_.code_adaptive);
         uint64_t instr = ptr(frame, l_.frame_instr);
-        index = (static_cast<int64_t>(instr) - static_cast<int64_t>(start)) / 2;
+        index = static_cast<int64_t>(instr - start) / 2;  // unsigned: no overflow on bad data
         if (owner != l_.owner_generator && index < info.firsttraceable) {
             return false;  // not started yet: CPython's _PyFrame_IsIncomplete
         }

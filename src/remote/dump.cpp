@@ -74,7 +74,7 @@ Snapshot one_snapshot(ProcessMemory& mem, const Target& target, const DumpOption
     if (keep_pages) {
         snap.captured = cache.pages();
     }
-    snap.pages = cache.pages().size();
+    snap.pages = cache.page_count();
     return snap;
 }
 

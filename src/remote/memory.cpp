@@ -184,6 +184,11 @@ void PageCache::prefetch(const std::vector<uint64_t>& page_addrs) {
     }
 }
 
+size_t PageCache::page_count() const {
+    return static_cast<size_t>(std::count_if(pages_.begin(), pages_.end(),
+                                             [](const auto& p) { return !p.second.empty(); }));
+}
+
 std::map<uint64_t, std::string> PageCache::pages() const {
     std::map<uint64_t, std::string> out;
     for (const auto& [addr, data] : pages_) {

@@ -79,6 +79,7 @@ public:
     bool read(uint64_t addr, void* out, size_t size) override;
     std::map<uint64_t, std::string> pages() const;
     std::vector<uint64_t> page_addresses() const;
+    size_t page_count() const;  // of the pages that could be read
     // Reads these pages now, in as few system calls as the source allows. A dump learns which
     // pages it needs from a first pass without stopping the target, then refreshes them all in
     // one go once the target is stopped: the stop lasts one system call instead of one per page.

@@ -64,12 +64,8 @@
 #endif
 #define FS_SETTER_ASSERTS_KINDS (FS_SETTER_ASSERTS && PY_VERSION_HEX >= 0x030C0000)
 
-#if FS_HAS_EXCEPTION_TABLE
-// INLINE_CACHE_ENTRIES_FOR_ITER and _SEND (3.12+).
-#define Py_BUILD_CORE 1
-#include <internal/pycore_code.h>
-#undef Py_BUILD_CORE
-#endif
+// (INLINE_CACHE_ENTRIES_FOR_ITER and _SEND, 3.12+, come from pycore_code.h, which
+// compat/python.hpp includes.)
 
 namespace fs::compat {
 

@@ -39,6 +39,9 @@ inline int line_hook(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     }
     PyObject* name = event_name(what);
     if (name == nullptr) {
+        if (PyErr_Occurred()) {  // the name could not be made: say so, never into the frame
+            PyErr_WriteUnraisable(callback);
+        }
         return 0;
     }
     Owned<> keep = Owned<>::ref(callback);
@@ -85,7 +88,7 @@ inline bool set_line_hook(bool on) noexcept {
     (void)on;
     return false;
 #else
-    PyThreadState* ts = PyThreadState_Get();
+    PyThreadState* ts = current_thread();
     if (on) {
         PyEval_SetTrace(detail::line_hook, nullptr);
         return true;
@@ -106,7 +109,7 @@ inline bool line_hook_on_resume(PyObject* frame) noexcept {
     (void)frame;
     return false;
 #else
-    PyThreadState* ts = PyThreadState_Get();
+    PyThreadState* ts = current_thread();
     if (ts->c_profilefunc != nullptr || detail::watched() != nullptr) {
         return false;  // someone's profiler, or a watch already (one at a time)
     }
@@ -119,7 +122,7 @@ inline bool line_hook_on_resume(PyObject* frame) noexcept {
 // Stops watching (the jump was cancelled or done some other way).
 inline void stop_watching_resume() noexcept {
 #if !FS_HAS_MONITORING
-    PyThreadState* ts = PyThreadState_Get();
+    PyThreadState* ts = current_thread();
     detail::watched() = nullptr;
     if (ts->c_profilefunc == detail::resume_hook) {
         PyEval_SetProfile(nullptr, nullptr);

@@ -14,12 +14,6 @@
 
 #include "compat/frames.hpp"
 
-#if PY_VERSION_HEX >= 0x030E0000
-#define Py_BUILD_CORE 1
-#include <internal/pycore_genobject.h>
-#undef Py_BUILD_CORE
-#endif
-
 // 3.12 (PEP 709) inlines comprehensions: their iteration variables become "hidden" slots of the
 // enclosing code, live only while the comprehension runs.
 #define FS_HAS_HIDDEN_LOCALS (PY_VERSION_HEX >= 0x030C0000)
@@ -181,27 +175,8 @@ inline PyObject* locals_mapping(IFrame* f) noexcept {
 // Whether the frame has finished (returned, raised out, or was cleared with frame.clear()).
 // Its variables can still be read, as CPython shows them, but never change again.
 inline bool has_finished(PyFrameObject* fo) noexcept {
-#if FS_HAS_INTERPRETER_FRAME
-    IFrame* f = fo->f_frame;
-    if (f->owner == FRAME_OWNED_BY_FRAME_OBJECT) {
-        return true;
-    }
-    if (f->owner == FRAME_OWNED_BY_GENERATOR) {
-#if PY_VERSION_HEX >= 0x030E0000
-        PyGenObject* gen = _PyGen_GetGeneratorFromFrame(f);
-#else
-        PyGenObject* gen = _PyFrame_GetGenerator(f);
-#endif
-#ifdef FRAME_STATE_FINISHED
-        return FRAME_STATE_FINISHED(gen->gi_frame_state);
-#else
-        return gen->gi_frame_state >= FRAME_COMPLETED;
-#endif
-    }
-    return false;
-#else
-    return _PyFrameHasCompleted(fo);
-#endif
+    PyObject* owner = nullptr;
+    return frame_status(fo, &owner) == FrameStatus::finished;
 }
 
 // Extra keys: the dict that holds them (borrowed), or nullptr when there is none yet. With

@@ -25,7 +25,7 @@ namespace {
 // A generator or coroutine's first instructions (3.11+: RETURN_GENERATOR, POP_TOP before the
 // first RESUME) run once, when the generator object is made. Jumping back onto them makes the
 // running generator build a second generator around its own frame and end, returning it; the
-// interpreter then often crashes (segfaults on this machine's 3.11, 3.14 and 3.15) or hangs.
+// interpreter then often crashes (segfaults seen on 3.11, 3.14 and 3.15) or hangs.
 constexpr const char* kPrologueMessage =
     "line %d is the start of a generator or coroutine, which runs only when it is created: "
     "CPython accepts this jump, but the generator then ends by returning a second generator "
@@ -158,7 +158,11 @@ int prologue_end(PyCodeObject* co, const Code& code) {
 enum BlockKind : int64_t { With = 1, Loop = 2, Try = 3, ExceptBlock = 4 };
 constexpr int kBlockBits = 3;
 
-int64_t push_block(int64_t stack, BlockKind kind) { return (stack << kBlockBits) | kind; }
+// (Real code nests at most 20 blocks; hand-made code may claim more: the model then stops
+// growing instead of overflowing.)
+int64_t push_block(int64_t stack, BlockKind kind) {
+    return stack >= (int64_t{1} << 59) ? stack : (stack << kBlockBits) | kind;
+}
 int64_t pop_block(int64_t stack) { return stack >> kBlockBits; }
 int64_t top_block(int64_t stack) { return stack & ((1 << kBlockBits) - 1); }
 
@@ -182,7 +186,7 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr) {
     blocks[0] = 0;
     int at = 0;  // the instruction being modelled, for assertion_at
     // A jump target's model, where CPython's debug build asserts that it is consistent.
-    auto set = [&](int j, int64_t value) {
+    auto set = [&](int64_t j, int64_t value) {
         bool consistent = j >= 0 && j < len && (blocks[j] == -1 || blocks[j] == value);
         if (!consistent && assertion_at != nullptr && *assertion_at < 0) {
             *assertion_at = at;
@@ -200,14 +204,14 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr) {
                 continue;
             }
             at = i;
-            int j;
+            int64_t j;  // a jump target: from an unsigned argument, never negative
             switch (c.ops[i]) {
                 case JUMP_IF_FALSE_OR_POP:
                 case JUMP_IF_TRUE_OR_POP:
                 case POP_JUMP_IF_FALSE:
                 case POP_JUMP_IF_TRUE:
                 case JUMP_IF_NOT_EXC_MATCH:
-                    j = int(block_arg(c, i));
+                    j = int64_t{block_arg(c, i)};
                     if (j < len && blocks[j] == -1 && j < i) {
                         todo = true;
                     }
@@ -215,25 +219,25 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr) {
                     blocks[i + 1] = block_stack;
                     break;
                 case JUMP_ABSOLUTE:
-                    j = int(block_arg(c, i));
+                    j = int64_t{block_arg(c, i)};
                     if (j < len && blocks[j] == -1 && j < i) {
                         todo = true;
                     }
                     set(j, block_stack);
                     break;
                 case SETUP_FINALLY:
-                    j = int(block_arg(c, i)) + i + 1;
+                    j = int64_t{block_arg(c, i)} + i + 1;
                     set(j, push_block(block_stack, ExceptBlock));
                     blocks[i + 1] = push_block(block_stack, Try);
                     break;
                 case SETUP_WITH:
                 case SETUP_ASYNC_WITH:
-                    j = int(block_arg(c, i)) + i + 1;
+                    j = int64_t{block_arg(c, i)} + i + 1;
                     set(j, push_block(block_stack, ExceptBlock));
                     blocks[i + 1] = push_block(block_stack, With);
                     break;
                 case JUMP_FORWARD:
-                    j = int(block_arg(c, i)) + i + 1;
+                    j = int64_t{block_arg(c, i)} + i + 1;
                     set(j, block_stack);
                     break;
                 case GET_ITER:
@@ -242,7 +246,7 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr) {
                     break;
                 case FOR_ITER:
                     blocks[i + 1] = block_stack;
-                    j = int(block_arg(c, i)) + i + 1;
+                    j = int64_t{block_arg(c, i)} + i + 1;
                     set(j, pop_block(block_stack));
                     break;
                 case POP_BLOCK:
@@ -315,7 +319,7 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
         st[0].stack = "O";  // the value of the first send(), which GEN_START pops
     }
     std::vector<int> work{0};
-    auto flow = [&](int j, std::string stack, const std::vector<std::pair<int, int>>& blocks) {
+    auto flow = [&](int64_t j, std::string stack, const std::vector<std::pair<int, int>>& blocks) {
         if (j < 0 || j >= len || st[j].reached) {
             return;
         }
@@ -340,11 +344,12 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
         int i = work.back();
         work.pop_back();
         int op = c.ops[i];
-        int arg = int(block_arg(c, i));
+        int64_t arg = block_arg(c, i);  // unsigned 32-bit: targets below cannot overflow
         const std::string here = st[i].stack;
         auto blocks = st[i].blocks;
         auto effect = [&](int jump) {
-            int e = PyCompile_OpcodeStackEffectWithJump(op, op >= HAVE_ARGUMENT ? arg : 0, jump);
+            int oparg = op >= HAVE_ARGUMENT ? int(std::min<int64_t>(arg, INT_MAX)) : 0;
+            int e = PyCompile_OpcodeStackEffectWithJump(op, oparg, jump);
             if (e == PY_INVALID_STACK_EFFECT) {
                 PyErr_Clear();
                 return 0;
@@ -615,12 +620,12 @@ const char* explain_stack(int64_t to) {
 }
 
 const uint8_t* read_varint(const uint8_t* p, const uint8_t* end, int& out) {
-    int value = p[0] & 63;
+    uint32_t value = p[0] & 63;
     while ((p[0] & 64) && p + 1 < end) {
         p++;
         value = (value << 6) | (p[0] & 63);
     }
-    out = value;
+    out = static_cast<int>(std::min<uint32_t>(value, 1u << 30));  // a real table stays far below
     return p + 1;
 }
 
@@ -654,14 +659,16 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
         for (int i = 0; i < len;) {
             int64_t next_stack = stacks[i];
             int opcode = c.ops[i];
-            int oparg = 0;
+            uint32_t wide = 0;  // unsigned: hand-made code may chain any number of EXTENDED_ARGs
             while (opcode == EXTENDED_ARG && i + 1 < len) {
-                oparg = (oparg << 8) | c.args[i];
+                wide = (wide << 8) | c.args[i];
                 i++;
                 opcode = c.ops[i];
                 stacks[i] = next_stack;
             }
-            oparg = (oparg << 8) | c.args[i];
+            wide = (wide << 8) | c.args[i];
+            // Beyond 2**30 no target is inside the code and no stack effect fits the model.
+            int oparg = static_cast<int>(std::min<uint32_t>(wide, 1u << 30));
             int next_i = i + 1;
             while (next_i < len && c.ops[next_i] == compat::kCacheOpcode) {
                 next_i++;
@@ -839,6 +846,9 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
                         PyErr_Clear();
                         delta = 0;
                     }
+                    // Past kMaxEntries + 1 steps the model no longer changes (empty or
+                    // overflowed); hand-made code can ask for a billion.
+                    delta = std::clamp(delta, -(kMaxEntries + 1), kMaxEntries + 1);
                     while (delta < 0) {
                         next_stack = pop(next_stack);
                         delta++;

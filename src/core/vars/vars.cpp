@@ -57,10 +57,6 @@ struct Match {
 // entry has that identity, by hash and ==. Returns false with an error set (an unhashable key:
 // TypeError; a failing __eq__).
 bool find(PyFrameObject* fo, const Vars& vars, PyObject* key, Purpose purpose, Match& out) {
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1) {
-        return false;
-    }
     compat::IFrame* f = compat::of_object(fo);
     auto consider = [&](int i) -> bool {  // true: decided
         unsigned kind = vars.kind(i);
@@ -93,6 +89,12 @@ bool find(PyFrameObject* fo, const Vars& vars, PyObject* key, Purpose purpose, M
     }
     if (seen) {
         return true;
+    }
+    // (Hashed only now: a key identical to a name is a str, so nothing unhashable got this far
+    // unhashed, and the common case pays for no hash call.)
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1) {
+        return false;
     }
     for (int i = 0; i < vars.count(); ++i) {
         PyObject* name = vars.name(i);
