@@ -290,6 +290,10 @@ def _forget(p: _Pending) -> None:
                 p.frame.f_trace = p.trace.inner
             if p.thread == threading.get_ident():
                 _release_thread_if_idle()
+            elif not any(q.thread == p.thread for q in _pending.values()):
+                # Dropped from another thread: end a watch for a generator's resume (that
+                # thread's profile hook then removes itself).
+                _core._stop_watching_resume()
 
 
 def _purge_finished() -> None:

@@ -62,15 +62,21 @@ inline int line_hook(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
 
 // Watching for one frame to resume (a suspended generator's): a C-level profile function,
 // called on calls and returns only, that swaps itself for the line hook when that frame is
-// entered again. The watched frame object is kept by the pending jump that asked for this.
+// entered again. The watched frame is held by a strong reference, so that its address cannot be
+// reused by another frame while the watch lasts.
 inline PyObject*& watched() noexcept {
-    static PyObject* frame = nullptr;  // borrowed; per interpreter is enough: GIL builds only
+    static PyObject* frame = nullptr;  // strong; per interpreter is enough: GIL builds only
     return frame;
 }
 
 inline int resume_hook(PyObject*, PyFrameObject* frame, int what, PyObject*) {
+    if (watched() == nullptr) {
+        // The watch was stopped from another thread: this thread's hook removes itself.
+        PyEval_SetProfile(nullptr, nullptr);
+        return 0;
+    }
     if (what == PyTrace_CALL && reinterpret_cast<PyObject*>(frame) == watched()) {
-        watched() = nullptr;
+        Py_CLEAR(watched());
         PyEval_SetProfile(nullptr, nullptr);
         PyEval_SetTrace(line_hook, nullptr);
     }
@@ -113,17 +119,18 @@ inline bool line_hook_on_resume(PyObject* frame) noexcept {
     if (ts->c_profilefunc != nullptr || detail::watched() != nullptr) {
         return false;  // someone's profiler, or a watch already (one at a time)
     }
-    detail::watched() = frame;
+    detail::watched() = Py_NewRef(frame);
     PyEval_SetProfile(detail::resume_hook, nullptr);
     return true;
 #endif
 }
 
-// Stops watching (the jump was cancelled or done some other way).
+// Stops watching (the jump was cancelled or done some other way). From another thread than the
+// watching one, that thread's hook removes itself at its next call or return.
 inline void stop_watching_resume() noexcept {
 #if !FS_HAS_MONITORING
     PyThreadState* ts = current_thread();
-    detail::watched() = nullptr;
+    Py_CLEAR(detail::watched());
     if (ts->c_profilefunc == detail::resume_hook) {
         PyEval_SetProfile(nullptr, nullptr);
     }
