@@ -94,48 +94,28 @@ class _Namespace:
 
 
 def _dump(args) -> int:
-    from framescope import remote
+    from framescope import _remote
 
     try:
-        snap = remote.dump(args.pid, locals=args.locals, block=not args.no_block)
-    except remote.RemoteError as error:
-        print(f"framescope dump: {error}", file=sys.stderr)
+        if not 0 < args.pid < 2**31:
+            raise OverflowError
+        text, stats = _remote.dump_formatted(args.pid, args.locals, not args.no_block, args.json)
+    except _remote.Error as error:
+        print(f"framescope dump: {error.args[1]}", file=sys.stderr)
+        return 1
+    except OverflowError:
+        print(f"framescope dump: no process with id {args.pid}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("framescope dump: interrupted", file=sys.stderr)
         return 130
-    if args.json:
-        import json
-
-        print(json.dumps(snap.to_json(locals=args.locals), indent=2))
-    else:
-        print(_format_snapshot(snap, args.locals), end="")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)  # the native command's bytes, exactly
+    sys.stdout.buffer.flush()
     if args.stats:
-        s = snap.stats
-        print(f"framescope dump: target stopped {s['stopped_ns'] / 1e6:.3f} ms; "
-              f"{s['attempts']} snapshot(s), {s['read_syscalls']} read system calls, "
-              f"{s['pages']} pages", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stderr.buffer.write(stats)
     return 0
-
-
-def _format_snapshot(snap, show_locals: bool) -> str:
-    count = len(snap.threads)
-    lines = [f"Process {snap.pid}: Python {snap.python_version}, "
-             f"{count} thread{'s' if count != 1 else ''}"]
-    for thread in snap.threads:
-        name = f' "{thread.name}"' if thread.name else ""
-        native = f", native id {thread.native_id}" if thread.native_id is not None else ""
-        lines.append("")
-        lines.append(f"Thread {thread.thread_id}{native}{name}")
-        if not thread.frames:
-            lines.append("    (no Python frames)")
-        for frame in thread.frames:
-            line = frame.lineno if frame.lineno is not None else "?"
-            lines.append(f"    {frame.function}  ({frame.filename}:{line})")
-            if show_locals:
-                for var, value in (frame.locals or {}).items():
-                    lines.append(f"        {var} = {value}")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

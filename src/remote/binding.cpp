@@ -5,6 +5,7 @@
 // libelf, and `import framescope` should not load either. Results are plain dicts and lists;
 // framescope/remote.py turns them into records and errors into its exception classes.
 #include "dump.hpp"
+#include "format.hpp"
 #include "error.hpp"
 #include "process.hpp"
 
@@ -158,6 +159,26 @@ NB_MODULE(_remote, m) {
         },
         nb::arg("pid"), nb::arg("locals") = false, nb::arg("block") = true,
         nb::arg("attempts") = 3, nb::arg("hold_stopped") = 0.0);
+
+    // `framescope dump` through Python: the same formatter as the native command.
+    m.def(
+        "dump_formatted",
+        [](int pid, bool locals, bool block, bool json) {
+            DumpOptions options;
+            options.locals = locals;
+            options.block = block;
+            DumpResult r;
+            {
+                nb::gil_scoped_release no_gil;
+                r = dump(pid, options);
+            }
+            std::string out = json ? to_json(r, locals) : to_text(r, locals);
+            std::string stats = stats_line(r);
+            return nb::make_tuple(nb::bytes(out.data(), out.size()),
+                                  nb::bytes(stats.data(), stats.size()));
+        },
+        nb::arg("pid"), nb::arg("locals") = false, nb::arg("block") = true,
+        nb::arg("json") = false);
 
     m.def(
         "capture",
