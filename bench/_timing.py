@@ -28,11 +28,17 @@ def calls_of(fn, arg=None) -> Callable[[int], float]:
     return timer
 
 
-def compare(candidates: list[Candidate], rounds: int, batch_seconds: float) -> dict[str, float]:
+def compare(candidates: list[Candidate], rounds: int, batch_seconds: float = 0.0, *,
+            batch: int | None = None) -> dict[str, float]:
     """Median seconds per operation of each candidate, measured in interleaved rounds (each
-    round times one batch of every candidate, in rotating order)."""
+    round times one batch of every candidate, in rotating order). A batch is `batch`
+    operations, or as many as take about `batch_seconds`."""
     calls = {}
     for name, timer in candidates:  # calibrate each batch to ~batch_seconds
+        if batch is not None:
+            timer(min(batch, 1000))  # warm up
+            calls[name] = batch
+            continue
         n = 1
         while True:
             t = timer(n) * n
@@ -48,34 +54,44 @@ def compare(candidates: list[Candidate], rounds: int, batch_seconds: float) -> d
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def fmt_time(seconds: float) -> str:
+def fmt_time(seconds: float, *, precise: bool = False) -> str:
     ns = seconds * 1e9
-    return f"{ns:.0f} ns" if ns < 10_000 else f"{ns / 1000:.1f} us"
+    if ns >= 10_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    if ns >= 10_000:
+        return f"{ns / 1000:.1f} us"
+    return f"{ns:.1f} ns" if precise else f"{ns:.0f} ns"
 
 
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+def print_table(title: str, header: list[str], rows: list[list[str]], *,
+                left: tuple[int, ...] = (0,)) -> None:
+    """A table, columns right-aligned but those in `left`."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}")
+    if title:
+        print(f"\n{title}")
     for r in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
+        print(("  " + "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                                for i, (c, w) in enumerate(zip(r, widths)))).rstrip())
 
 
-def parse_args(doc: str) -> argparse.Namespace:
-    """The options every benchmark script takes."""
+def parse_args(doc: str, *, rounds: int = 15, extra=None) -> argparse.Namespace:
+    """The options every benchmark script takes; `extra(parser)` adds a script's own."""
     ap = argparse.ArgumentParser(description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
-    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    ap.add_argument("--rounds", type=int, default=rounds,
+                    help=f"interleaved rounds (default {rounds})")
     ap.add_argument("--batch", type=float, default=0.01,
                     help="seconds per batch of operations (default 0.01)")
+    if extra is not None:
+        extra(ap)
     return ap.parse_args()
 
 
-def heading(title: str, row: str, rounds: int) -> None:
+def heading(title: str, row: str, rounds: int, detail: str = "") -> None:
     version = sys.version.split()[0] + ("-debug" if hasattr(sys, "gettotalrefcount") else "")
     print(f"== {title}, CPython {version} {row}".rstrip())
-    print(f"   median of {rounds} interleaved rounds")
+    print(f"   median of {rounds} interleaved rounds{'; ' + detail if detail else ''}")
 
 
 def verdict(missed: list[str]) -> None:

@@ -12,10 +12,10 @@ Run: ./dev bench (every interpreter) or python bench/bench_jump.py (this one).
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 import time
+
+from _timing import compare, fmt_time, heading, parse_args, print_table, verdict
 
 import framescope
 
@@ -82,29 +82,20 @@ def waiting_generator(workload, n, pending):
 
 
 def measure(waiter, workload, n: int, rounds: int) -> tuple[float, float]:
-    samples = {False: [], True: []}
-    for r in range(rounds):
-        for pending in ((False, True) if r % 2 == 0 else (True, False)):
-            samples[pending].append(waiter(workload, n, pending) / n)
-    return statistics.median(samples[False]), statistics.median(samples[True])
-
-
-def fmt_time(seconds: float) -> str:
-    return f"{seconds * 1e9:.1f} ns"
+    """Median time per iteration of `workload` without and with a jump pending."""
+    m = compare([(state, lambda k, pending=pending: waiter(workload, k, pending) / k)
+                 for state, pending in (("none", False), ("pending", True))],
+                rounds, batch=n)
+    return m["none"], m["pending"]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--row", default="", help="a name for this interpreter in the heading")
-    ap.add_argument("--rounds", type=int, default=41, help="rounds (default 41)")
-    ap.add_argument("--n", type=int, default=30_000, help="iterations per batch")
-    args = ap.parse_args()
-    version = sys.version.split()[0] + ("-debug" if hasattr(sys, "gettotalrefcount") else "")
+    args = parse_args(__doc__, rounds=41, extra=lambda ap: ap.add_argument(
+        "--n", type=int, default=30_000, help="iterations per batch (default 30000)"))
     mechanism = "sys.monitoring local events" if sys.version_info >= (3, 12) else \
         "frame trace function + thread trace function"
-    print(f"== framescope {framescope.__version__}, CPython {version} {args.row}".rstrip())
-    print(f"   median of {args.rounds} interleaved rounds; a jump waits via {mechanism}")
+    heading(f"jumps: framescope {framescope.__version__}", args.row, args.rounds,
+            f"a jump waits via {mechanism}")
     for waiter in (waiting_frame, waiting_generator):  # warm up both paths
         for workload in (calls, arithmetic, generator):
             measure(waiter, workload, 1000, 2)
@@ -115,21 +106,15 @@ def main() -> int:
             ratio = pending / base
             ok = ratio <= 1.05
             if not ok:
-                missed.append(f"{workload.__name__} with a jump pending on an {where}: "
+                missed.append(f"{workload.__name__} with a jump pending on a {where}: "
                               f"{ratio:.2f}x")
-            rows.append([where, workload.__name__, fmt_time(base), fmt_time(pending),
-                         f"{ratio:.2f}x", "<= 1.05x", "yes" if ok else "NO"])
-    header = ["jump waits on", "workload", "no jump", "jump pending", "ratio", "target", "met"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print("\ntime per iteration of unrelated code")
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(c.rjust(w) if i > 1 else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
-    print()
-    for m in missed:
-        print(f"target missed: {m}")
-    if not missed:
-        print("all targets met")
+            rows.append([where, workload.__name__, fmt_time(base, precise=True),
+                         fmt_time(pending, precise=True), f"{ratio:.2f}x", "<= 1.05x",
+                         "yes" if ok else "NO"])
+    print_table("time per iteration of unrelated code",
+                ["jump waits on", "workload", "no jump", "jump pending", "ratio", "target",
+                 "met"], rows, left=(0, 1))
+    verdict(missed)
     return 0
 
 

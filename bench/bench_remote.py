@@ -18,7 +18,6 @@ what is there).
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -26,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _timing import compare, heading, parse_args, print_table, verdict
 
 from framescope import remote
 
@@ -77,13 +78,9 @@ def check(cmd: list[str]) -> str | None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--row", default="")
-    ap.add_argument("--no-install", dest="install", action="store_false",
-                    help="do not pip install py-spy and pystack here when they are missing")
-    args = ap.parse_args()
+    args = parse_args(__doc__, extra=lambda ap: ap.add_argument(
+        "--no-install", dest="install", action="store_false",
+        help="do not pip install py-spy and pystack here when they are missing"))
 
     target = subprocess.Popen([sys.executable, "-c", TARGET], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -120,14 +117,18 @@ def main() -> int:
             print(f"framescope dump failed: {problems['framescope dump']}", file=sys.stderr)
             return 1
 
-        times: dict[str, list[float]] = {name: [] for name, _ in runnable}
-        for r in range(args.rounds):
-            order = runnable[r % len(runnable):] + runnable[:r % len(runnable)]
-            for name, cmd in order:
+        def wall(cmd: list[str]):
+            def timer(n: int) -> float:
                 start = time.perf_counter()
-                subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               check=False)
-                times[name].append(time.perf_counter() - start)
+                for _ in range(n):
+                    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   check=False)
+                return (time.perf_counter() - start) / n
+            return timer
+
+        med = {name: t * 1000 for name, t in
+               compare([(name, wall(cmd)) for name, cmd in runnable], args.rounds,
+                       batch=1).items()}
 
         stopped = {False: [], True: []}
         for r in range(args.rounds * 4):
@@ -137,41 +138,38 @@ def main() -> int:
     finally:
         target.communicate("", timeout=60)
 
-    med = {name: statistics.median(v) * 1000 for name, v in times.items()}
-    version = sys.version.split()[0] + ("-debug" if hasattr(sys, "gettotalrefcount") else "")
-    print(f"== framescope dump beside py-spy dump and pystack remote, CPython {version} "
-          f"{args.row}".rstrip())
-    print(f"   target: {THREADS} threads x {DEPTH} frames (+ main thread); median of "
-          f"{args.rounds} interleaved rounds of whole-process wall time")
-    print()
+    heading("framescope dump beside py-spy dump and pystack remote", args.row, args.rounds,
+            f"target: {THREADS} threads x {DEPTH} frames (+ main thread), whole-process wall "
+            "time")
     rows = []
     for name, _ in candidates:
         if name in med:
             base = med["framescope dump --locals" if "--locals" in name else "framescope dump"]
             ours = name.startswith(("framescope", "python -m framescope"))
             ratio = "-" if ours else f"{base / med[name]:.2f}x"
-            rows.append((name, f"{med[name]:.1f} ms", ratio, ""))
+            rows.append([name, f"{med[name]:.1f} ms", ratio, ""])
         else:
-            rows.append((name, "n/a", "", problems.get(name, "")))
-    head = ("command", "median", "framescope / this", "note")
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i in (0, 3) else c.rjust(w)
-                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    print("  " + fmt(head))
-    print("  " + fmt(["-" * w for w in widths]))
-    for row in rows:
-        print("  " + fmt(row))
+            rows.append([name, "n/a", "", problems.get(name, "")])
     print()
+    print_table("", ["command", "median", "framescope / this", "note"], rows, left=(0, 3))
+    print()
+    missed = []
     s0 = statistics.median(stopped[False])
     s1 = statistics.median(stopped[True])
     print(f"target stopped (inside framescope, median of {len(stopped[False])}): "
           f"{s0:.3f} ms without --locals (target <= 1 ms: {'yes' if s0 <= 1 else 'NO'}), "
           f"{s1:.3f} ms with --locals")
+    if s0 > 1:
+        missed.append(f"the target was stopped {s0:.3f} ms (target <= 1 ms)")
     if "py-spy dump" in med:
         ratio = med["framescope dump"] / med["py-spy dump"]
         print(f"framescope dump / py-spy dump: {ratio:.2f}x of the wall time "
               f"(target <= 0.5x: {'yes' if ratio <= 0.5 else 'NO'})")
-    print()
+        if ratio > 0.5:
+            missed.append(f"framescope dump took {ratio:.2f}x py-spy dump's time (target <= 0.5x)")
+    else:
+        missed.append("py-spy is not installed: no comparison")
+    verdict(missed)
     return 0
 
 
