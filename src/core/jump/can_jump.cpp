@@ -629,7 +629,7 @@ const uint8_t* read_varint(const uint8_t* p, const uint8_t* end, int& out) {
     return p + 1;
 }
 
-bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
+void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
                  int* assertion_at = nullptr) {
     int len = c.len();
     stacks.assign(len + 1, kUninitialized);
@@ -890,7 +890,6 @@ bool mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
             }
         }
     }
-    return true;
 }
 
 void decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int from,
@@ -1050,11 +1049,7 @@ std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) 
     }
 #endif
     int best_addr = -1;
-#if FS_HAS_BLOCK_STACK
     decide(co, c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
-#else
-    decide(co, c, lines, static_cast<int>(from_lasti / 2), new_lineno, v, best_addr);
-#endif
     if (v.ok && best_addr >= 0 && best_addr < prologue_end(co, c)) {
         v.ok = false;
         v.ours = true;

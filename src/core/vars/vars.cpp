@@ -435,10 +435,6 @@ PyObject* view_inplace_or(PyObject* self, PyObject* other) {
     return Py_NewRef(self);
 }
 
-PyObject* view_getitem_method(PyObject* self, PyObject* key) {
-    return get_item(frame_of(self), key);
-}
-
 PyObject* view_contains_method(PyObject* self, PyObject* key) {
     int r = contains(frame_of(self), key);
     return r < 0 ? nullptr : PyBool_FromLong(r);
@@ -589,7 +585,7 @@ PyCFunction as_cfunction(F* f) {
 }
 
 PyMethodDef view_methods[] = {
-    {"__getitem__", view_getitem_method, METH_O | METH_COEXIST, "Return self[key]."},
+    {"__getitem__", view_subscript, METH_O | METH_COEXIST, "Return self[key]."},
     {"__contains__", view_contains_method, METH_O | METH_COEXIST, "Return key in self."},
     {"keys", view_keys, METH_NOARGS, "A list of the keys: variables in slot order, then extras."},
     {"values", view_values, METH_NOARGS, "A list of the values, in the order of keys()."},
