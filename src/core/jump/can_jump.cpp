@@ -687,14 +687,6 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
                     set(j, next_stack);  // the tested value stays when the jump is taken
                     stacks[next_i] = pop(next_stack);
                     break;
-                case POP_JUMP_FORWARD_IF_FALSE:
-                case POP_JUMP_FORWARD_IF_TRUE:
-                case POP_JUMP_FORWARD_IF_NONE:
-                case POP_JUMP_FORWARD_IF_NOT_NONE:
-                    next_stack = pop(next_stack);
-                    set(next_i + oparg, next_stack);
-                    stacks[next_i] = next_stack;
-                    break;
                 case POP_JUMP_BACKWARD_IF_FALSE:
                 case POP_JUMP_BACKWARD_IF_TRUE:
                 case POP_JUMP_BACKWARD_IF_NONE:
@@ -707,16 +699,20 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
                     set(j, next_stack);
                     stacks[next_i] = next_stack;
                     break;
+                case POP_JUMP_FORWARD_IF_FALSE:  // 3.11's names for 3.12's forward-only jumps
+                case POP_JUMP_FORWARD_IF_TRUE:
+                case POP_JUMP_FORWARD_IF_NONE:
+                case POP_JUMP_FORWARD_IF_NOT_NONE:
 #else
                 case POP_JUMP_IF_FALSE:
                 case POP_JUMP_IF_TRUE:
                 case POP_JUMP_IF_NONE:
                 case POP_JUMP_IF_NOT_NONE:
+#endif
                     next_stack = pop(next_stack);
                     set(next_i + oparg, next_stack);
                     stacks[next_i] = next_stack;
                     break;
-#endif
                 case SEND:
 #if FS_SEND_EXIT_POPS
                     set(i + 1 + compat::kSendCaches + oparg, pop(next_stack));
