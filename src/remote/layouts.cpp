@@ -5,8 +5,8 @@
 // 3.13.0, 3.14.x, 3.15.x). Py_DEBUG does not move any of them on these versions (the 3.14 debug
 // build's headers give the same numbers). 3.10's dict keys object is declared in
 // Objects/dict-common.h, which is not installed: those three offsets come from that file.
-// The 3.12, 3.14 and 3.15 tables start from the previous version's and set what differs; the
-// tests compare every table, whole, with the headers of its version.
+// Each table after 3.10's starts from the previous version's and sets what differs (-1: a field
+// the version no longer has); the tests compare every table, whole, with its version's headers.
 #include "layouts.hpp"
 
 #include "error.hpp"
@@ -73,17 +73,19 @@ Layout layout_3_10() {
 }
 
 Layout layout_3_11() {
-    Layout l;
+    Layout l = layout_3_10();  // then what 3.11 changed
+    l.interp_sysdict = -1;  // gone in 3.11
+    l.code_varnames = -1;  // gone in 3.11
+    l.code_cellvars = -1;  // gone in 3.11
+    l.code_freevars = -1;  // gone in 3.11
+    l.code_nlocals = -1;  // gone in 3.11
+    l.keys_size = -1;  // gone in 3.11
     l.minor = 11;
     l.runtime_interpreters_head = 40;
-    l.interp_next = 0;
     l.interp_threads_head = 16;
-    l.tstate_next = 8;
-    l.tstate_interp = 16;
     l.tstate_frame = 56;
     l.tstate_thread_id = 152;
     l.frame_previous = 48;
-    l.frame_code = 32;
     l.frame_instr = 56;
     l.frame_localsplus = 72;
     l.code_filename = 112;
@@ -91,29 +93,6 @@ Layout layout_3_11() {
     l.code_firstlineno = 72;
     l.code_flags = 48;
     l.code_linetable = 136;
-    l.co_optimized = 1;
-    l.object_type = 8;
-    l.var_size = 16;
-    l.type_name = 24;
-    l.tuple_items = 24;
-    l.list_items = 24;
-    l.float_value = 16;
-    l.long_digits = 24;
-    l.bytes_data = 32;
-    l.str_length = 16;
-    l.str_state = 32;
-    l.str_ascii_size = 48;
-    l.str_compact_size = 72;
-    l.str_kind_mask = 28;
-    l.str_compact_mask = 32;
-    l.str_ascii_mask = 64;
-    l.dict_used = 16;
-    l.dict_keys = 32;
-    l.dict_values = 40;
-    l.set_used = 24;
-    l.set_mask = 32;
-    l.set_table = 40;
-    l.cell_ref = 16;
     l.cframe_current_frame = 8;
     l.tstate_native_thread_id = 160;
     l.frame_owner = 69;
@@ -131,7 +110,6 @@ Layout layout_3_11() {
     l.keys_kind = 10;
     l.keys_nentries = 24;
     l.keys_indices = 32;
-    l.values_items = 0;
     return l;
 }
 
@@ -157,7 +135,8 @@ Layout layout_3_12() {
 }
 
 Layout layout_3_13() {
-    Layout l;
+    Layout l = layout_3_12();  // then what 3.13 changed
+    l.cframe_current_frame = -1;  // gone in 3.13
     l.minor = 13;
     l.runtime_interpreters_head = 632;
     l.interp_next = 7264;
@@ -166,13 +145,10 @@ Layout layout_3_13() {
     l.tstate_interp = 16;
     l.tstate_frame = 72;
     l.tstate_thread_id = 152;
-    l.frame_previous = 8;
-    l.frame_code = 0;
     l.frame_instr = 56;
     l.frame_localsplus = 72;
     l.code_filename = 112;
     l.code_name = 120;
-    l.code_firstlineno = 68;
     l.code_flags = 48;
     l.code_linetable = 136;
     l.co_optimized = 1;
@@ -186,8 +162,6 @@ Layout layout_3_13() {
     l.bytes_data = 32;
     l.str_length = 16;
     l.str_state = 32;
-    l.str_ascii_size = 40;
-    l.str_compact_size = 56;
     l.str_kind_mask = 28;
     l.str_compact_mask = 32;
     l.str_ascii_mask = 64;
@@ -199,7 +173,6 @@ Layout layout_3_13() {
     l.set_table = 40;
     l.cell_ref = 16;
     l.tstate_native_thread_id = 160;
-    l.frame_owner = 70;
     l.owner_generator = 1;
     l.code_qualname = 128;
     l.code_adaptive = 200;
@@ -215,9 +188,6 @@ Layout layout_3_13() {
     l.keys_nentries = 24;
     l.keys_indices = 32;
     l.values_items = 8;
-    l.owner_internal = 3;
-    l.kind_hidden = 16;
-    l.long_tag = 16;
     l.debug.runtime_interpreters_head = 40;
     l.debug.interp_next = 64;
     l.debug.interp_threads_head = 72;
