@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
+import subprocess
 import sys
+import sysconfig
 import threading
 import traceback
 import types
@@ -102,6 +105,101 @@ def test_getframe_raises_the_sys_getframe_audit_event():
     """)
     assert_clean_exit(proc)
     assert "refused: no frames here" in proc.stdout
+
+
+def test_getframe_raises_the_audit_event_to_a_hook_added_from_c():
+    # PySys_AddAuditHook puts the hook on the runtime's list, not the interpreter's: getframe()
+    # must see that list too before it decides that nobody listens.
+    proc = run_isolated("""
+        import ctypes, framescope
+        from framescope import _core
+        seen = []
+        HOOK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object, ctypes.c_void_p)
+        @HOOK
+        def hook(event, args, data):
+            if event == b"sys._getframe":
+                seen.append(args[0])
+            return 0
+        add = ctypes.pythonapi.PySys_AddAuditHook
+        add.argtypes = [HOOK, ctypes.c_void_p]
+        if _core.CAPABILITIES["inline_audit_check"] and _core._AUDIT_PROBE is None:
+            assert not _core._audit_wanted()
+        assert add(hook, None) == 0
+        assert _core._audit_wanted()
+        def f():
+            return framescope.getframe()
+        frame = f()
+        assert seen == [frame], seen
+        print("ok", flush=True)
+        # The hook is Python code behind a C pointer, and runtime hooks are also called after
+        # the interpreter is torn down: leave before that.
+        import os; os._exit(0)
+    """)
+    assert_clean_exit(proc)
+    assert proc.stdout.strip() == "ok"
+
+
+def test_audit_decision_follows_hooks_and_an_attached_tracer():
+    # Without hooks, getframe() skips PySys_Audit only where it can read the hook lists (3.13+);
+    # a tracer attached to the python:audit probe raises the probe's semaphore, which is
+    # simulated here by raising it by hand.
+    proc = run_isolated("""
+        import ctypes, sys, framescope
+        from framescope import _core
+        inline = _core.CAPABILITIES["inline_audit_check"]
+        assert inline == (sys.version_info >= (3, 13)), inline
+        if not inline:
+            assert _core._audit_wanted()  # PySys_Audit decides, every time
+            print("delegated"); raise SystemExit
+        assert not _core._audit_wanted()
+        if _core._AUDIT_PROBE is not None:
+            semaphore = ctypes.c_ushort.from_address(_core._AUDIT_PROBE)
+            assert semaphore.value == 0
+            semaphore.value += 1
+            assert _core._audit_wanted()
+            assert framescope.getframe() is sys._getframe()
+            semaphore.value -= 1
+            assert not _core._audit_wanted()
+        sys.addaudithook(lambda event, args: None)
+        assert _core._audit_wanted()
+        print("decided")
+    """)
+    assert_clean_exit(proc)
+    assert proc.stdout.strip() == ("decided" if sys.version_info >= (3, 13) else "delegated")
+
+
+def _readelf_audit_semaphore(path: str) -> int | None:
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Provider: python\s+Name: audit\s+Location: \S+, Base: \S+, "
+                      r"Semaphore: (0x[0-9a-f]+)", out)
+    return int(found.group(1), 16) if found else None
+
+
+def test_audit_probe_is_found_where_the_interpreter_has_one():
+    # Checked against binutils' reading of the interpreter's file: the object that holds
+    # PySys_Audit (the executable, or libpython), its load bias from that symbol's address.
+    import ctypes
+    from framescope import _core
+    address = ctypes.cast(ctypes.pythonapi.PySys_Audit, ctypes.c_void_p).value
+    path = None
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if start <= address < end and len(fields) >= 6:
+                path = fields[5]
+    assert path is not None
+    symbols = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True,
+                             text=True, check=True).stdout
+    linked = next(int(line.split()[0], 16) for line in symbols.splitlines()
+                  if line.split()[-1] == "PySys_Audit")
+    semaphore = _readelf_audit_semaphore(path)
+    has_dtrace = bool(sysconfig.get_config_var("WITH_DTRACE"))
+    assert (semaphore is not None) == has_dtrace
+    if has_dtrace:
+        assert _core._AUDIT_PROBE == address - linked + semaphore
+    else:
+        assert _core._AUDIT_PROBE is None
 
 
 # --- stack -------------------------------------------------------------------------------------

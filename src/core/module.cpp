@@ -4,6 +4,7 @@
 // raw METH_FASTCALL functions (walk/walk.cpp): their whole cost is a few dozen nanoseconds, and
 // nanobind's dispatch would add about as much again (the benchmark prints both).
 #include "compat/python.hpp"
+#include "compat/audit.hpp"
 #include "compat/variables.hpp"
 #include "vars/vars.hpp"
 #include "walk/frame_info.hpp"
@@ -37,6 +38,13 @@ NB_MODULE(_core, m) {
         },
         nb::arg("depth") = 0);
 
+    // Where getframe() learns that a tracer is attached to the python:audit probe (None: the
+    // interpreter has no such probe, or it was not found and every event goes to PySys_Audit).
+    uintptr_t probe = fs::compat::find_audit_probe();
+    m.attr("_AUDIT_PROBE") = probe != 0 ? nb::object(nb::int_(probe)) : nb::none();
+    // What getframe() decides before raising its audit event, for the tests.
+    m.def("_audit_wanted", [] { return fs::compat::audit_wanted(PyThreadState_Get()); });
+
     nb::dict caps;
     caps["interpreter_frame"] = bool(FS_HAS_INTERPRETER_FRAME);
     caps["co_qualname"] = bool(FS_HAS_CO_QUALNAME);
@@ -44,6 +52,7 @@ NB_MODULE(_core, m) {
     caps["hidden_locals"] = bool(FS_HAS_HIDDEN_LOCALS);
     caps["extra_locals_on_frame"] = bool(FS_HAS_EXTRA_LOCALS);
     caps["borrowed_locals"] = bool(FS_HAS_BORROWED_LOCALS);
+    caps["inline_audit_check"] = bool(FS_HAS_INLINE_AUDIT_CHECK);
     caps["tier2_invalidation"] = fs::compat::tier2_invalidate != nullptr;
 #ifdef Py_REF_DEBUG
     caps["ref_debug"] = true;

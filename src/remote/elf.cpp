@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <cstring>
 #include <set>
 #include <string_view>
 
@@ -55,6 +56,64 @@ void scan_symbols(Elf* elf, Elf_Scn* scn, const GElf_Shdr& shdr,
     }
 }
 
+// The NT_STAPSDT notes of one note section: each describes a probe by three addresses (the probe
+// site, the .stapsdt.base the file was linked with, the semaphore) in the file's word size,
+// followed by the provider, name and argument strings. A file moved by prelink has a
+// .stapsdt.base elsewhere than its notes say; the semaphore moved with it.
+void scan_probes(Elf* elf, Elf_Scn* scn, std::optional<uint64_t> stapsdt_base, ElfInfo& info) {
+    constexpr uint32_t kStapsdtNote = 3;  // NT_STAPSDT
+    const size_t word = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || data->d_buf == nullptr) {
+        return;
+    }
+    const auto* bytes = static_cast<const unsigned char*>(data->d_buf);
+    GElf_Nhdr note;
+    size_t name_at = 0;
+    size_t desc_at = 0;
+    for (size_t at = 0; (at = gelf_getnote(data, at, &note, &name_at, &desc_at)) != 0;) {
+        if (note.n_type != kStapsdtNote || note.n_namesz != sizeof "stapsdt" ||
+            std::string_view(reinterpret_cast<const char*>(bytes + name_at), 7) != "stapsdt" ||
+            note.n_descsz <= 3 * word) {
+            continue;
+        }
+        const unsigned char* desc = bytes + desc_at;
+        auto address = [&](size_t i) {
+            uint64_t v = 0;
+            if (word == 4) {
+                uint32_t v32 = 0;
+                std::memcpy(&v32, desc + i * word, 4);
+                v = v32;
+            } else {
+                std::memcpy(&v, desc + i * word, 8);
+            }
+            return v;
+        };
+        uint64_t semaphore = address(2);
+        if (semaphore == 0) {
+            continue;
+        }
+        if (stapsdt_base) {
+            semaphore += *stapsdt_base - address(1);
+        }
+        // The strings: provider, then name, each NUL-terminated inside the descriptor.
+        std::string_view rest(reinterpret_cast<const char*>(desc + 3 * word),
+                              note.n_descsz - 3 * word);
+        size_t provider_end = rest.find('\0');
+        if (provider_end == std::string_view::npos) {
+            continue;
+        }
+        size_t name_end = rest.find('\0', provider_end + 1);
+        if (name_end == std::string_view::npos) {
+            continue;
+        }
+        std::string key(rest.substr(0, provider_end));
+        key += ':';
+        key += rest.substr(provider_end + 1, name_end - provider_end - 1);
+        info.probe_semaphores.emplace(std::move(key), semaphore);
+    }
+}
+
 }  // namespace
 
 std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::string>& names) {
@@ -87,6 +146,8 @@ std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::
     std::set<std::string_view> wanted(names.begin(), names.end());
     Elf_Scn* symtab = nullptr;
     GElf_Shdr symtab_hdr{};
+    Elf_Scn* probes = nullptr;
+    std::optional<uint64_t> stapsdt_base;
     for (Elf_Scn* scn = elf_nextscn(elf.get(), nullptr); scn != nullptr;
          scn = elf_nextscn(elf.get(), scn)) {
         GElf_Shdr shdr;
@@ -101,14 +162,22 @@ std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::
         }
         if (have_names) {
             const char* name = elf_strptr(elf.get(), shstrndx, shdr.sh_name);
-            if (name != nullptr && std::string_view(name) == ".PyRuntime") {
+            std::string_view section = name != nullptr ? name : "";
+            if (section == ".PyRuntime") {
                 info.pyruntime_section = shdr.sh_addr;
+            } else if (section == ".stapsdt.base") {
+                stapsdt_base = shdr.sh_addr;
+            } else if (section == ".note.stapsdt" && shdr.sh_type == SHT_NOTE) {
+                probes = scn;
             }
         }
     }
     // The full symbol table is much larger: only read it for what .dynsym did not have.
     if (!wanted.empty() && symtab != nullptr) {
         scan_symbols(elf.get(), symtab, symtab_hdr, wanted, info);
+    }
+    if (probes != nullptr) {
+        scan_probes(elf.get(), probes, stapsdt_base, info);
     }
     return info;
 }

@@ -14,11 +14,15 @@ struct ElfInfo {
     std::map<std::string, uint64_t> symbols;  // only the names asked for
     std::optional<uint64_t> pyruntime_section;  // the .PyRuntime section, where there is one
     uint64_t first_load_vaddr = 0;              // p_vaddr of the first PT_LOAD segment
+    // SystemTap/DTrace probes ("provider:name") that have a semaphore: the semaphore's
+    // link-time address (a prelinked file's shift already applied). Probes in the
+    // .note.stapsdt section; a probe listed at several places has one semaphore.
+    std::map<std::string, uint64_t> probe_semaphores;
 };
 
-// Reads the ELF file at `path` and looks up `names` in its dynamic symbol table (then its full
-// symbol table, for names not found there). Returns nullopt when the file is not a readable ELF
-// file.
+// Reads the ELF file at `path`, looks up `names` in its dynamic symbol table (then its full
+// symbol table, for names not found there) and lists its probe semaphores. Returns nullopt when
+// the file is not a readable ELF file.
 std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::string>& names);
 
 }  // namespace fs::remote

@@ -31,6 +31,10 @@
 // 3.12 (gh-101291) changed the int layout and added PyUnstable_Long_IsCompact/CompactValue.
 #define FS_HAS_COMPACT_LONG (PY_VERSION_HEX >= 0x030C0000)
 
+// 3.13 is the first whose internal runtime and interpreter headers compile as C++ (before, their
+// pycore_atomic.h uses C11 <stdatomic.h>): the audit-hook lists can be read where they are.
+#define FS_HAS_INLINE_AUDIT_CHECK (PY_VERSION_HEX >= 0x030D0000)
+
 #if PY_VERSION_HEX < 0x030B0000
 #include <longintrepr.h>
 #elif !FS_HAS_COMPACT_LONG
@@ -47,6 +51,10 @@
 // 3.14 split the inline frame helpers (_PyFrame_IsIncomplete, _PyFrame_GetCode, ...) out into
 // pycore_interpframe.h.
 #include <internal/pycore_interpframe.h>
+#endif
+#if FS_HAS_INLINE_AUDIT_CHECK
+#include <internal/pycore_interp.h>
+#include <internal/pycore_runtime.h>
 #endif
 #undef Py_BUILD_CORE
 #endif

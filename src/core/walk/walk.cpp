@@ -6,6 +6,7 @@
 #include "walk/walk.hpp"
 
 #include "args.hpp"
+#include "compat/audit.hpp"
 #include "walk/frame_info.hpp"
 
 #include <array>
@@ -63,8 +64,8 @@ Py_ssize_t count_frames(IFrame* f) {
 // ValueError set. Core functions are C functions, so the thread's innermost frame is the caller.
 // (Inlined: with frame_object_at() it is the whole of getframe(), whose cost is a few dozen
 // instructions.)
-[[gnu::always_inline]] inline IFrame* caller_at(Py_ssize_t depth) {
-    IFrame* top = compat::thread_top(compat::current_thread());
+[[gnu::always_inline]] inline IFrame* caller_at(PyThreadState* ts, Py_ssize_t depth) {
+    IFrame* top = compat::thread_top(ts);
     IFrame* f = top;
     for (Py_ssize_t i = 0; f != nullptr && i < depth; ++i) {
         f = compat::back_live(f);  // the caller's own stack: every frame on it is live
@@ -112,14 +113,15 @@ Py_ssize_t count_frames(IFrame* f) {
 // A new reference to the frame object `depth` calls out from the caller, created where it does
 // not exist yet; nullptr with ValueError set when the stack is not that deep.
 [[gnu::always_inline]] inline Owned<PyFrameObject> frame_object_at(Py_ssize_t depth) {
-    IFrame* f = caller_at(depth);
+    PyThreadState* ts = compat::current_thread();
+    IFrame* f = caller_at(ts, depth);
     if (f == nullptr) {
         return {};
     }
     PyFrameObject* existing = compat::existing_object(f);
     auto fo = existing != nullptr ? Owned<PyFrameObject>::ref(existing) : materialize(depth);
     // The same audit event as sys._getframe: hooks that police frame access see ours too.
-    if (fo && PySys_Audit("sys._getframe", "(O)", fo.obj()) < 0) {
+    if (fo && compat::audit_wanted(ts) && PySys_Audit("sys._getframe", "(O)", fo.obj()) < 0) {
         fo.reset();
     }
     return fo;
@@ -204,20 +206,33 @@ Owned<> collect(IFrame* f, Py_ssize_t limit) {
     return list;
 }
 
-PyObject* py_getframe(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+// getframe() with arguments other than one small non-negative int: parsed in full. Out of line,
+// so that the common call below saves no registers and tail-calls getframe().
+[[gnu::noinline]] PyObject* getframe_parsed(PyObject* const* args, Py_ssize_t nargs,
+                                            PyObject* kwnames) {
+    static constexpr std::array<const char*, 1> names{"depth"};
+    std::array<PyObject*, 1> out{};
     Py_ssize_t depth = 0;
-    if (nargs == 1 && kwnames == nullptr && PyLong_CheckExact(args[0]) &&
-        compat::small_int_value(args[0], depth) && depth >= 0) {
-        // The common call, getframe(n) with a small n: nothing to parse beyond the int itself.
-    } else if (nargs != 0 || kwnames != nullptr) {
-        static constexpr std::array<const char*, 1> names{"depth"};
-        std::array<PyObject*, 1> out{};
-        if (!parse_args("getframe", names, 1, args, nargs, kwnames, out) ||
-            !to_depth("getframe", "depth", out[0], depth)) {
-            return nullptr;
-        }
+    if (!parse_args("getframe", names, 1, args, nargs, kwnames, out) ||
+        !to_depth("getframe", "depth", out[0], depth)) {
+        return nullptr;
     }
     return getframe(depth);
+}
+
+PyObject* py_getframe(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    if (kwnames == nullptr) {
+        if (nargs == 0) {
+            return getframe(0);
+        }
+        // The common call, getframe(n) with a small n: nothing to parse beyond the int itself.
+        Py_ssize_t depth = 0;
+        if (nargs == 1 && PyLong_CheckExact(args[0]) && compat::small_int_value(args[0], depth) &&
+            depth >= 0) [[likely]] {
+            return getframe(depth);
+        }
+    }
+    return getframe_parsed(args, nargs, kwnames);
 }
 
 PyObject* py_stack(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
@@ -230,7 +245,7 @@ PyObject* py_stack(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject*
         f = compat::of_object(walk.frame);
     } else if (!walk.depth_given) {
         f = compat::thread_top(compat::current_thread());  // nullptr, an empty walk, when called from C
-    } else if ((f = caller_at(walk.depth)) == nullptr) {
+    } else if ((f = caller_at(compat::current_thread(), walk.depth)) == nullptr) {
         return nullptr;
     }
     return collect(f, walk.limit).release();
