@@ -312,6 +312,67 @@ def test_cancel_on_a_generator_and_no_trace_left_behind():
     assert sys.gettrace() is before
 
 
+BEFORE_MONITORING = sys.version_info < (3, 12)
+
+
+@pytest.mark.skipif(not BEFORE_MONITORING, reason="3.12+ waits with sys.monitoring local events")
+def test_waiting_generator_traces_nothing_and_leaves_nothing_behind():
+    # Before 3.12 the wait for a resumption is the frame-evaluation function's (PEP 523): no
+    # trace or profile function runs meanwhile, and the default evaluation is back afterwards.
+    from framescope import _testing
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    assert (sys.gettrace(), sys.getprofile()) == (None, None)
+    assert _testing.eval_frame() == "other"
+    assert list(g) == [4]
+    assert _testing.eval_frame() == "default"
+    assert sys.getprofile() is None
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    framescope.cancel_jump(g)
+    assert _testing.eval_frame() == "default"
+    assert list(g) == [2, 3, 4]
+
+
+@pytest.mark.skipif(not BEFORE_MONITORING, reason="3.12+ waits with sys.monitoring local events")
+def test_waiting_generator_with_another_frame_evaluator():
+    # Another tool's evaluation function, installed before the jump and after it: the jump
+    # happens and that tool keeps seeing every frame.
+    from framescope import _testing
+    _testing.install_foreign_eval()
+    try:
+        g = counting()
+        next(g)
+        framescope.jump(g, line_of(counting, "four"))
+        assert list(g) == [4]
+        assert _testing.eval_frame() == "foreign"
+    finally:
+        assert _testing.remove_foreign_eval() > 0
+    assert _testing.eval_frame() == "default"
+
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    _testing.install_foreign_eval()  # on top of framescope's watch
+    try:
+        assert list(g) == [4]
+        assert _testing.eval_frame() == "foreign"
+    finally:
+        assert _testing.remove_foreign_eval() > 0
+    # That tool put framescope's function back when it left: it only passes frames on, until
+    # the next jump's watch reuses it and, done, removes it.
+    assert _testing.eval_frame() == "other"
+    assert [x for x in counting()] == [1, 2, 3, 4]
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    assert (sys.gettrace(), sys.getprofile()) == (None, None)
+    assert list(g) == [4]
+    assert _testing.eval_frame() == "default"
+
+
 def test_a_new_jump_replaces_the_pending_one():
     g = counting()
     next(g)

@@ -11,7 +11,9 @@ done or cancelled:
 - 3.10, 3.11: the frame's own f_trace, and while a jump is pending on the thread, a thread trace
   function — line events need one there: an existing Python-level one (pdb's) as it is, else a
   C-level hook of framescope's that ignores every frame without f_trace. A suspended generator
-  jumps at its first line boundary after it resumes, on the thread that asked for the jump.
+  jumps at its first line boundary after it resumes, on the thread that asked for the jump; its
+  resumption is noticed by the interpreter's frame-evaluation function (PEP 523), which
+  framescope replaces with a pass-through one while it waits.
 
 Before the setter is asked, can_jump() is asked: it refuses the jumps that CPython accepts but
 does not survive.
@@ -200,8 +202,9 @@ def _hold_thread(target: types.FrameType, suspended: bool) -> None:
     frames' f_trace: it is left alone. With none, framescope's C-level hook does, at the cost
     of one C call per line of any frame — so it is installed only when the target can run:
     for an outer frame, once the call it waits on returns (until then only other code runs);
-    for a suspended generator, once it is resumed (watched with a profile function, a C call
-    per call and return). Any other trace function (a C tracer's object) is chained through
+    for a suspended generator, once it is resumed (watched through the interpreter's
+    frame-evaluation function, PEP 523: a C call per frame evaluation, and on 3.11 Python
+    calls are no longer inlined meanwhile). Any other trace function (a C tracer's object) is chained through
     _thread_hook.
     """
     ident = threading.get_ident()
@@ -291,8 +294,7 @@ def _forget(p: _Pending) -> None:
             if p.thread == threading.get_ident():
                 _release_thread_if_idle()
             elif not any(q.thread == p.thread for q in _pending.values()):
-                # Dropped from another thread: end a watch for a generator's resume (that
-                # thread's profile hook then removes itself).
+                # Dropped from another thread: end the watch for a generator's resume.
                 _core._stop_watching_resume()
 
 

@@ -11,6 +11,22 @@
 
 namespace nb = nanobind;
 
+namespace {
+
+#if PY_VERSION_HEX < 0x030C0000
+// A frame-evaluation function (PEP 523) of "another tool": counts the frames it runs and hands
+// them to the one that was installed before it.
+_PyFrameEvalFunction foreign_previous = nullptr;
+size_t foreign_calls = 0;
+
+PyObject* foreign_eval(PyThreadState* ts, fs::compat::IFrame* frame, int throwflag) {
+    ++foreign_calls;
+    return foreign_previous(ts, frame, throwflag);
+}
+#endif
+
+}  // namespace
+
 NB_MODULE(_testing, m) {
     // For each visible frame from the caller outward: does it have a frame object already?
     // Creates none itself. On 3.10, where every frame is an object, all True.
@@ -22,4 +38,28 @@ NB_MODULE(_testing, m) {
         }
         return out;
     });
+
+#if PY_VERSION_HEX < 0x030C0000
+    // The interpreter's frame-evaluation function: "default", "foreign" (the one below) or
+    // "other" (framescope's watch for a generator's resumption, or anyone else's).
+    m.def("eval_frame", [] {
+        auto f = _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+        return f == nullptr || f == _PyEval_EvalFrameDefault ? "default"
+               : f == foreign_eval                           ? "foreign"
+                                                             : "other";
+    });
+    m.def("install_foreign_eval", [] {
+        PyInterpreterState* interp = PyInterpreterState_Get();
+        foreign_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
+        if (foreign_previous == nullptr) {
+            foreign_previous = _PyEval_EvalFrameDefault;
+        }
+        foreign_calls = 0;
+        _PyInterpreterState_SetEvalFrameFunc(interp, foreign_eval);
+    });
+    m.def("remove_foreign_eval", [] {
+        _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), foreign_previous);
+        return foreign_calls;
+    });
+#endif
 }

@@ -60,27 +60,51 @@ inline int line_hook(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     return 0;
 }
 
-// Watching for one frame to resume (a suspended generator's): a C-level profile function,
-// called on calls and returns only, that swaps itself for the line hook when that frame is
-// entered again. The watched frame is held by a strong reference, so that its address cannot be
+// Watching for one frame to resume (a suspended generator's) without tracing anything else: the
+// interpreter's frame-evaluation function (PEP 523) is replaced by one that looks at each frame
+// it is asked to run and, when it is the watched frame on the watching thread, installs the line
+// hook and puts the previous function back. Until then every other frame costs one C call and a
+// comparison. The watched frame is held by a strong reference, so that its address cannot be
 // reused by another frame while the watch lasts.
-inline PyObject*& watched() noexcept {
-    static PyObject* frame = nullptr;  // strong; per interpreter is enough: GIL builds only
-    return frame;
+struct ResumeWatch {
+    PyObject* frame = nullptr;                // strong; one watch per process (GIL builds only)
+    PyThreadState* thread = nullptr;          // the thread whose resumption counts
+    _PyFrameEvalFunction previous = nullptr;  // the evaluation function ours runs frames with
+};
+
+inline ResumeWatch& watch() noexcept {
+    static ResumeWatch w;
+    return w;
 }
 
-inline int resume_hook(PyObject*, PyFrameObject* frame, int what, PyObject*) {
-    if (watched() == nullptr) {
-        // The watch was stopped from another thread: this thread's hook removes itself.
-        PyEval_SetProfile(nullptr, nullptr);
-        return 0;
+inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag);
+
+// Ends the watch and puts the previous evaluation function back. Where another tool has since
+// installed its own on top of ours (and may call ours), ours stays in its chain and keeps
+// passing frames on to the previous one.
+inline void end_watch() noexcept {
+    ResumeWatch& w = watch();
+    Py_CLEAR(w.frame);
+    w.thread = nullptr;
+    if (w.previous == nullptr) {
+        return;
     }
-    if (what == PyTrace_CALL && reinterpret_cast<PyObject*>(frame) == watched()) {
-        Py_CLEAR(watched());
-        PyEval_SetProfile(nullptr, nullptr);
+    PyInterpreterState* interp = PyThreadState_GetInterpreter(current_thread());
+    if (_PyInterpreterState_GetEvalFrameFunc(interp) == resume_eval) {
+        _PyInterpreterState_SetEvalFrameFunc(interp, w.previous);
+        w.previous = nullptr;
+    }
+}
+
+inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag) {
+    ResumeWatch& w = watch();
+    _PyFrameEvalFunction next = w.previous != nullptr ? w.previous : _PyEval_EvalFrameDefault;
+    if (w.frame != nullptr && ts == w.thread &&
+        frame == of_object(reinterpret_cast<PyFrameObject*>(w.frame))) {
+        end_watch();
         PyEval_SetTrace(line_hook, nullptr);
     }
-    return 0;
+    return next(ts, frame, throwflag);
 }
 
 }  // namespace detail
@@ -108,32 +132,37 @@ inline bool set_line_hook(bool on) noexcept {
 }
 
 // Until `frame` (a suspended generator's frame object) resumes on the calling thread, watch for
-// that with a profile function; then install the line hook. Returns false (and does nothing)
-// when the thread already has a profile function or the version has sys.monitoring.
+// that through the frame-evaluation function; then install the line hook. Returns false (and
+// does nothing) when a watch is already on or the version has sys.monitoring.
 inline bool line_hook_on_resume(PyObject* frame) noexcept {
 #if FS_HAS_MONITORING
     (void)frame;
     return false;
 #else
-    PyThreadState* ts = current_thread();
-    if (ts->c_profilefunc != nullptr || detail::watched() != nullptr) {
-        return false;  // someone's profiler, or a watch already (one at a time)
+    detail::ResumeWatch& w = detail::watch();
+    if (w.frame != nullptr) {
+        return false;  // one at a time
     }
-    detail::watched() = Py_NewRef(frame);
-    PyEval_SetProfile(detail::resume_hook, nullptr);
+    PyThreadState* ts = current_thread();
+    PyInterpreterState* interp = PyThreadState_GetInterpreter(ts);
+    _PyFrameEvalFunction current = _PyInterpreterState_GetEvalFrameFunc(interp);
+    if (current != detail::resume_eval) {
+        if (w.previous != nullptr) {
+            return false;  // ours still sits inside another tool's chain, below its function
+        }
+        w.previous = current != nullptr ? current : _PyEval_EvalFrameDefault;
+        _PyInterpreterState_SetEvalFrameFunc(interp, detail::resume_eval);
+    }  // else ours is installed already (another tool put it back): it is reused
+    w.frame = Py_NewRef(frame);
+    w.thread = ts;
     return true;
 #endif
 }
 
-// Stops watching (the jump was cancelled or done some other way). From another thread than the
-// watching one, that thread's hook removes itself at its next call or return.
+// Stops watching (the jump was cancelled or done some other way), from any thread.
 inline void stop_watching_resume() noexcept {
 #if !FS_HAS_MONITORING
-    PyThreadState* ts = current_thread();
-    Py_CLEAR(detail::watched());
-    if (ts->c_profilefunc == detail::resume_hook) {
-        PyEval_SetProfile(nullptr, nullptr);
-    }
+    detail::end_watch();
 #endif
 }
 
