@@ -68,6 +68,7 @@ inline int line_hook(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
 // reused by another frame while the watch lasts.
 struct ResumeWatch {
     PyObject* frame = nullptr;                // strong; one watch per process (GIL builds only)
+    IFrame* iframe = nullptr;                 // its interpreter frame, when the watch began
     PyThreadState* thread = nullptr;          // the thread whose resumption counts
     _PyFrameEvalFunction previous = nullptr;  // the evaluation function ours runs frames with
 };
@@ -85,6 +86,7 @@ inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag);
 inline void end_watch() noexcept {
     ResumeWatch& w = watch();
     Py_CLEAR(w.frame);
+    w.iframe = nullptr;
     w.thread = nullptr;
     if (w.previous == nullptr) {
         return;
@@ -96,15 +98,32 @@ inline void end_watch() noexcept {
     }
 }
 
-inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag) {
+inline _PyFrameEvalFunction next_eval() noexcept {
+    _PyFrameEvalFunction previous = watch().previous;
+    return previous != nullptr ? previous : _PyEval_EvalFrameDefault;
+}
+
+// `frame` is where the watched frame was: it resumes now if it still is the watched frame (not a
+// new frame at the address of one that has moved since).
+[[gnu::noinline, gnu::cold]] inline PyObject* maybe_resumed(PyThreadState* ts, IFrame* frame,
+                                                            int throwflag) {
     ResumeWatch& w = watch();
-    _PyFrameEvalFunction next = w.previous != nullptr ? w.previous : _PyEval_EvalFrameDefault;
-    if (w.frame != nullptr && ts == w.thread &&
-        frame == of_object(reinterpret_cast<PyFrameObject*>(w.frame))) {
+    _PyFrameEvalFunction next = next_eval();
+    if (w.frame != nullptr && frame == of_object(reinterpret_cast<PyFrameObject*>(w.frame))) {
         end_watch();
         PyEval_SetTrace(line_hook, nullptr);
     }
     return next(ts, frame, throwflag);
+}
+
+// Every frame evaluation passes here while ours is installed: a comparison, then the previous
+// function (both tail calls).
+inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag) {
+    ResumeWatch& w = watch();
+    if (frame == w.iframe && ts == w.thread) [[unlikely]] {
+        return maybe_resumed(ts, frame, throwflag);
+    }
+    return next_eval()(ts, frame, throwflag);
 }
 
 }  // namespace detail
@@ -154,6 +173,7 @@ inline bool line_hook_on_resume(PyObject* frame) noexcept {
         _PyInterpreterState_SetEvalFrameFunc(interp, detail::resume_eval);
     }  // else ours is installed already (another tool put it back): it is reused
     w.frame = Py_NewRef(frame);
+    w.iframe = of_object(reinterpret_cast<PyFrameObject*>(frame));
     w.thread = ts;
     return true;
 #endif
