@@ -85,7 +85,9 @@ inline PyObject* resume_eval(PyThreadState* ts, IFrame* frame, int throwflag);
 // passing frames on to the previous one.
 inline void end_watch() noexcept {
     ResumeWatch& w = watch();
-    Py_CLEAR(w.frame);
+    // Released last: freeing the frame can run finalizers, which may start a new watch.
+    Owned<> frame = Owned<>::steal(w.frame);
+    w.frame = nullptr;
     w.iframe = nullptr;
     w.thread = nullptr;
     if (w.previous == nullptr) {
