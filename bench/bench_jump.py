@@ -92,8 +92,13 @@ def measure(waiter, workload, n: int, rounds: int) -> tuple[float, float]:
 def main() -> int:
     args = parse_args(__doc__, rounds=41, extra=lambda ap: ap.add_argument(
         "--n", type=int, default=30_000, help="iterations per batch (default 30000)"))
-    mechanism = "sys.monitoring local events" if sys.version_info >= (3, 12) else \
-        "frame trace function + thread trace function"
+    if sys.version_info >= (3, 12):
+        mechanism = "sys.monitoring local events"
+    elif sys.version_info >= (3, 11):
+        mechanism = "the frame's trace function (outer frame); the generator's own code (resume tail)"
+    else:
+        mechanism = ("the frame's trace function (outer frame); the frame-evaluation function "
+                     "(generator, until it resumes)")
     heading(f"jumps: framescope {framescope.__version__}", args.row, args.rounds,
             f"a jump waits via {mechanism}")
     for waiter in (waiting_frame, waiting_generator):  # warm up both paths

@@ -18,6 +18,7 @@ import sys
 import warnings
 
 import framescope
+import framescope._jump  # noqa: F401 - cleaned up after each function (run_one)
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import jumpfuzz  # noqa: E402

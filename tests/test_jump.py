@@ -312,12 +312,14 @@ def test_cancel_on_a_generator_and_no_trace_left_behind():
     assert sys.gettrace() is before
 
 
-BEFORE_MONITORING = sys.version_info < (3, 12)
+EVAL_WATCH = sys.version_info < (3, 11)
+RESUME_TAIL = sys.version_info[:2] == (3, 11)
 
 
-@pytest.mark.skipif(not BEFORE_MONITORING, reason="3.12+ waits with sys.monitoring local events")
+@pytest.mark.skipif(not EVAL_WATCH, reason="3.10 only: 3.11 places the jump in the generator's "
+                    "code, 3.12+ waits with sys.monitoring local events")
 def test_waiting_generator_traces_nothing_and_leaves_nothing_behind():
-    # Before 3.12 the wait for a resumption is the frame-evaluation function's (PEP 523): no
+    # On 3.10 the wait for a resumption is the frame-evaluation function's (PEP 523): no
     # trace or profile function runs meanwhile, and the default evaluation is back afterwards.
     from framescope import _testing
     g = counting()
@@ -336,7 +338,8 @@ def test_waiting_generator_traces_nothing_and_leaves_nothing_behind():
     assert list(g) == [2, 3, 4]
 
 
-@pytest.mark.skipif(not BEFORE_MONITORING, reason="3.12+ waits with sys.monitoring local events")
+@pytest.mark.skipif(not EVAL_WATCH, reason="3.10 only: 3.11 places the jump in the generator's "
+                    "code, 3.12+ waits with sys.monitoring local events")
 def test_waiting_generator_with_another_frame_evaluator():
     # Another tool's evaluation function, installed before the jump and after it: the jump
     # happens and that tool keeps seeing every frame.
@@ -371,6 +374,261 @@ def test_waiting_generator_with_another_frame_evaluator():
     assert (sys.gettrace(), sys.getprofile()) == (None, None)
     assert list(g) == [4]
     assert _testing.eval_frame() == "default"
+
+
+@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
+                    "tail added to a copy of their code")
+def test_resume_tail_traces_nothing_and_leaves_the_original_code_behind():
+    from framescope import _testing
+    import weakref
+    g = counting()
+    next(g)
+    yield_line = g.gi_frame.f_lineno
+    framescope.jump(g, line_of(counting, "four"))
+    frame = g.gi_frame
+    copy = frame.f_code
+    assert copy is not counting.__code__ and copy.co_name == "counting"
+    assert g.gi_code is counting.__code__
+    assert frame.f_lineno == yield_line  # the tail reports the yield's line
+    assert (sys.gettrace(), sys.getprofile(), _testing.eval_frame()) == (None, None, "default")
+    assert framescope.pending_jump(g) == line_of(counting, "four")
+    assert next(g) == 4
+    assert framescope.pending_jump(g) is None  # made: the frame is moved back onto its code
+    assert frame.f_code is counting.__code__ and frame.f_lineno == line_of(counting, "four")
+    gone = weakref.ref(copy)
+    del copy
+    assert gone() is None
+    assert list(g) == []
+
+
+@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
+                    "tail added to a copy of their code")
+def test_resume_tail_cancelled_puts_the_frame_back_exactly():
+    g = counting()
+    next(g)
+    lasti, line = g.gi_frame.f_lasti, g.gi_frame.f_lineno
+    framescope.jump(g, line_of(counting, "four"))
+    assert g.gi_frame.f_lasti != lasti
+    assert framescope.cancel_jump(g) is True
+    assert (g.gi_frame.f_code, g.gi_frame.f_lasti, g.gi_frame.f_lineno) == \
+        (counting.__code__, lasti, line)
+    assert framescope.cancel_jump(g) is False
+    assert list(g) == [2, 3, 4]
+
+
+@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
+                    "tail added to a copy of their code")
+def test_resume_tail_copy_dies_with_its_generator():
+    import gc
+    import weakref
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    gone = weakref.ref(g.gi_frame.f_code)
+    del g
+    gc.collect()
+    assert gone() is None
+    assert framescope._jump._pending == {}
+
+
+def test_a_pending_jump_goes_with_its_generator():
+    # framescope holds the frame of a generator with a pending jump; once the generator is
+    # freed without resuming, the jump is dropped and the frame (with its locals) freed.
+    import gc
+    import weakref
+
+    class Local:
+        pass
+
+    def holds(value):
+        yield 1
+        yield value  # end
+
+    witness = Local()
+    gone = weakref.ref(witness)
+    g = holds(witness)
+    del witness
+    next(g)
+    framescope.jump(g, line_of(holds, "end"))
+    del g
+    gc.collect()
+    assert gone() is None
+    assert framescope._jump._pending == {}
+
+
+class Exiting:
+    def __init__(self, log):
+        self.log = log
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.log.append("exit")
+        return False
+
+
+def leaves_blocks(log):
+    for i in range(3):
+        with Exiting(log):
+            try:
+                raise KeyError(i)
+            except KeyError:
+                log.append(("in handler", sys.exc_info()[0]))
+                got = yield i
+                log.append(("sent", got))
+    log.append(("out", sys.exc_info()[0]))  # out
+    yield "done"
+
+
+def test_suspended_generator_jumps_out_of_a_handler_a_with_and_a_loop():
+    # The jump drops what CPython's setter drops: the value sent in, the handled exception
+    # (the previous one comes back), the with block's exit (not called, as with any jump out of
+    # a with block) and the loop's iterator.
+    log = []
+    g = leaves_blocks(log)
+    assert next(g) == 0
+    if sys.version_info < (3, 11):
+        # 3.10 jumps at the first line after the yield, inside the handler: its setter
+        # refuses to leave an 'except' block from there.
+        with pytest.raises(ValueError, match="^can't jump out of an 'except' block$"):
+            framescope.jump(g, line_of(leaves_blocks, "out"))
+        return
+    framescope.jump(g, line_of(leaves_blocks, "out"))
+    assert g.send("ignored") == "done"
+    assert log == [("in handler", KeyError), ("out", None)]
+    assert sys.exc_info() == (None, None, None)
+
+
+async def awaits_in_arguments(log):
+    log.append(len(await asyncio.sleep(0, "ab")))
+    log.append(max(1, await asyncio.sleep(0, 2)))
+    log.append("c")  # c
+
+
+def test_suspended_coroutine_jumps_from_an_await_inside_call_arguments():
+    # The values pending below the await (the function to call, a NULL or self) are dropped.
+    log = []
+    coro = awaits_in_arguments(log)
+    coro.send(None)
+    framescope.jump(coro, line_of(awaits_in_arguments, "c"))
+    with pytest.raises(StopIteration):
+        coro.send(None)
+    # 3.10 jumps at the first line after the await's: that line completes first.
+    assert log == (["c"] if sys.version_info >= (3, 11) else [2, "c"])
+
+
+class Tracked:
+    """A value the test can watch being freed."""
+    alive: list = []
+
+    def __init__(self, result=None):
+        self.result = result
+        Tracked.alive.append(__import__("weakref").ref(self))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return "item"
+
+    def __call__(self, value):
+        return (self.result, value)
+
+
+async def calls_with_an_await(log):
+    log.append(Tracked("called")(await asyncio.sleep(0, 5)))
+    log.append("end")  # end
+
+
+def test_cancel_puts_back_the_values_below_an_await():
+    # On 3.11 the NULL below the callable is given None while the jump waits; a cancelled jump
+    # must put the NULL back, or the call would take None for a method's self.
+    log = []
+    coro = calls_with_an_await(log)
+    coro.send(None)
+    framescope.jump(coro, line_of(calls_with_an_await, "end"))
+    assert framescope.cancel_jump(coro)
+    with pytest.raises(StopIteration):
+        coro.send(None)
+    assert log == [("called", 5), "end"]
+
+
+def loops_over_tracked():
+    for item in Tracked():
+        yield item
+    yield "after"  # after
+
+
+def test_values_a_jump_drops_are_released():
+    # The loop's iterator is on the generator's stack: the jump out of the loop drops it.
+    Tracked.alive.clear()
+    g = loops_over_tracked()
+    assert next(g) == "item"
+    framescope.jump(g, line_of(loops_over_tracked, "after"))
+    (iterator,) = Tracked.alive
+    assert iterator() is not None
+    assert g.send("dropped too") == "after"  # 3.10: from the loop's line, as it goes round
+    assert iterator() is None
+
+
+def catches_thrown():
+    log = []
+    try:
+        yield 1
+    except ValueError as exc:
+        log.append(("caught", str(exc)))
+    yield log
+    yield "last"  # last
+
+
+def test_throw_into_a_generator_with_a_pending_jump_reaches_its_handler():
+    g = catches_thrown()
+    next(g)
+    framescope.jump(g, line_of(catches_thrown, "last"))
+    assert g.throw(ValueError("boom")) == [("caught", "boom")]
+    if sys.version_info[:2] == (3, 11):
+        # The throw resumed the generator past its tail: the jump is not made.
+        assert framescope.pending_jump(g) is None
+        assert list(g) == ["last"]
+    elif sys.version_info >= (3, 12):
+        # A throw is no resumption event: the jump waits for the next send().
+        assert framescope.pending_jump(g) == line_of(catches_thrown, "last")
+        assert list(g) == ["last"]
+
+
+def raises_at_yield():
+    yield 1
+    yield 2  # two
+
+
+def test_uncaught_throw_reports_the_yield_line():
+    g = raises_at_yield()
+    next(g)
+    yield_line = line_of(raises_at_yield, "two") - 1
+    frame = g.gi_frame
+    framescope.jump(g, line_of(raises_at_yield, "two"))
+    with pytest.raises(ValueError) as info:
+        g.throw(ValueError("out"))
+    assert info.traceback[-1].lineno + 1 == yield_line  # pytest counts lines from 0
+    assert framescope.pending_jump(frame) is None
+
+
+def test_a_long_jump_backwards_in_a_large_generator():
+    # More than 256 code units between the yield and the target line: the jump's distance
+    # needs a prefix on 3.11.
+    body = "\n".join(f"    total += {i}" for i in range(200))
+    src = (f"def big(log):\n    total = 0\n    log.append('top')\n{body}\n    yield total\n"
+           "    log.append('end')\n")  # 3.10 jumps from this line
+    namespace: dict = {}
+    exec(compile(src, "<big>", "exec"), namespace)
+    big = namespace["big"]
+    log: list = []
+    g = big(log)
+    assert next(g) == sum(range(200))
+    framescope.jump(g, big.__code__.co_firstlineno + 2)  # log.append('top'): total stays
+    assert next(g) == 2 * sum(range(200))
+    assert log == ["top", "top"]
 
 
 def test_a_new_jump_replaces_the_pending_one():

@@ -10,10 +10,13 @@ done or cancelled:
   target's code object, under a tool id of framescope's own.
 - 3.10, 3.11: the frame's own f_trace, and while a jump is pending on the thread, a thread trace
   function — line events need one there: an existing Python-level one (pdb's) as it is, else a
-  C-level hook of framescope's that ignores every frame without f_trace. A suspended generator
-  jumps at its first line boundary after it resumes, on the thread that asked for the jump; its
-  resumption is noticed by the interpreter's frame-evaluation function (PEP 523), which
-  framescope replaces with a pass-through one while it waits.
+  C-level hook of framescope's that ignores every frame without f_trace.
+- A suspended generator on 3.11 needs no event: it is given a copy of its code with a short tail
+  that makes the jump, and resumes onto that tail (jump/resume_tail.hpp); the jump is made at
+  resumption, as on 3.12+. On 3.10 it jumps at its first line boundary after it resumes, on the
+  thread that asked for the jump; its resumption is noticed by the interpreter's
+  frame-evaluation function (PEP 523), which framescope replaces with a pass-through one while
+  it waits.
 
 Before the setter is asked, can_jump() is asked: it refuses the jumps that CPython accepts but
 does not survive.
@@ -28,12 +31,14 @@ import sys
 import threading
 import types
 import warnings
+import weakref
 
 from framescope import _core
 from framescope._core import can_jump
 from framescope._frames import frame_of, qualname
 
 _MONITORING = _core._JUMP_USES_MONITORING
+_AT_RESUME = _core._JUMP_AT_RESUME  # a suspended generator jumps where it resumes (3.11+)
 _TOOL_NAME = "framescope"
 # Ids that CPython's own tools leave free (0 debugger, 1 coverage, 2 profiler, 5 optimizer).
 _TOOL_IDS = (4, 3)
@@ -42,7 +47,7 @@ _lock = threading.RLock()
 
 
 class _Pending:
-    __slots__ = ("frame", "code", "lineno", "at_resume", "thread", "trace")
+    __slots__ = ("frame", "code", "lineno", "at_resume", "thread", "trace", "tail", "owner")
 
     def __init__(self, frame, lineno, at_resume, thread):
         self.frame = frame
@@ -51,6 +56,37 @@ class _Pending:
         self.at_resume = at_resume
         self.thread = thread
         self.trace = None  # 3.10/3.11: the frame's own trace function before ours
+        self.tail = None   # 3.11, a suspended generator: the record of its resume tail
+        self.owner = None  # a suspended generator: a weak reference to it (see _owner_gone)
+
+
+def _owner_gone(frame: types.FrameType) -> None:
+    """A generator with a pending jump was freed without resuming: the jump goes with it, and
+    framescope's reference to its frame (and the frame's locals) with the jump."""
+    try:
+        with _lock:
+            p = _pending.get(frame)
+            if p is not None and p.owner is not None:
+                _forget(p)
+    except Exception:  # a weak reference's callback: nothing may escape
+        pass
+
+
+def _waiting(p: _Pending) -> bool:
+    """Whether p still waits; its record is dropped if not. A frame that has finished (an
+    exception ended it) takes its jump with it. A jump placed in a generator's resume tail
+    leaves no trace when it is made (or bypassed by throw()): the frame is asked."""
+    if p.tail is None:
+        if _core._frame_status(p.frame)[0] != "finished":
+            return True
+        _forget(p)
+        return False
+    if _core._settle_resume_tail(p.frame, p.tail):
+        return True
+    with _lock:
+        if _pending.get(p.frame) is p:
+            del _pending[p.frame]
+    return False
 
 
 _pending: dict[types.FrameType, _Pending] = {}
@@ -286,7 +322,9 @@ def _forget(p: _Pending) -> None:
     with _lock:
         if _pending.get(p.frame) is p:
             del _pending[p.frame]
-        if _MONITORING:
+        if p.tail is not None:
+            _core._settle_resume_tail(p.frame, p.tail, cancel=True)
+        elif _MONITORING:
             _update_events(p.code)
         else:
             if isinstance(p.frame.f_trace, _FrameTrace) and p.frame.f_trace is p.trace:
@@ -300,8 +338,7 @@ def _forget(p: _Pending) -> None:
 
 def _purge_finished() -> None:
     for p in list(_pending.values()):
-        if _core._frame_status(p.frame)[0] == "finished":
-            _finished(p)
+        _waiting(p)
 
 
 _TERMINAL = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE"}
@@ -393,7 +430,7 @@ def jump(frame, lineno: int) -> None:
     frame = _target_frame(frame)
     if not isinstance(lineno, int) or isinstance(lineno, bool):
         raise TypeError(f"jump() lineno must be an int, not {type(lineno).__name__}")
-    status, _owner = _core._frame_status(frame)
+    status, owner = _core._frame_status(frame)
     if status == "finished":
         raise ValueError(f"the frame of {_describe(frame)} has finished: it cannot jump")
     if status == "created":
@@ -401,17 +438,21 @@ def jump(frame, lineno: int) -> None:
                          "line it has reached (CPython: can't jump from the 'call' trace event "
                          "of a new frame)")
     suspended = status == "suspended"
-    # 3.12+ jumps a suspended generator from its resumption event. 3.10 and 3.11 jump it from
-    # its first line event after resuming: their setter, called from the 'call' event that
-    # reports a resumption, lands one instruction past the target (3.10) with the value sent
-    # in left on the stack.
-    at_resume = suspended and _MONITORING
+    # 3.12+ jumps a suspended generator from its resumption event, 3.11 by its resume tail.
+    # 3.10 jumps it from its first line event after resuming: its setter, called from the
+    # 'call' event that reports a resumption, lands one instruction past the target with the
+    # value sent in left on the stack.
+    at_resume = suspended and _AT_RESUME
     if not suspended and not _on_this_thread(frame):
         raise ValueError(f"the frame of {_describe(frame)} is running in another thread: "
                          "jump() moves frames of the calling thread, and suspended generators "
                          "and coroutines")
-    problem = can_jump(frame.f_code, max(frame.f_lasti, 0), lineno)
-    # For a suspended generator on 3.12+ the jump applies where it stopped, so the whole
+    code, lasti = frame.f_code, frame.f_lasti
+    old = _pending.get(frame)
+    if old is not None and old.tail is not None and _waiting(old):
+        code, lasti = old.tail[1], 2 * old.tail[2]  # where the frame stands without its tail
+    problem = can_jump(code, max(lasti, 0), lineno)
+    # For a suspended generator on 3.11+ the jump applies where it stopped, so the whole
     # verdict holds now. Verdicts about the target line alone (outside the code, before it, a
     # generator's first line) hold from anywhere. Otherwise the jump starts from the frame's
     # next line event: when every line start it can reach next (its current line completing
@@ -430,16 +471,24 @@ def jump(frame, lineno: int) -> None:
         if old is not None:
             _forget(old)
         p = _Pending(frame, lineno, at_resume, threading.get_ident())
+        if suspended:
+            p.owner = weakref.ref(owner, lambda _ref, frame=frame: _owner_gone(frame))
         if _MONITORING:
             _claim_tool()
             _pending[frame] = p
             _update_events(p.code)
-        else:
-            _pending[frame] = p
-            p.trace = _FrameTrace(frame.f_trace)
-            frame.f_trace = p.trace
-            frame.f_trace_lines = True
-            _hold_thread(frame, suspended)
+            return
+        if at_resume:
+            p.tail = _core._arm_resume_tail(frame, lineno)
+            if p.tail is not None:
+                _pending[frame] = p
+                return
+            p.at_resume = False  # a state the tail does not handle: at the first line event
+        _pending[frame] = p
+        p.trace = _FrameTrace(frame.f_trace)
+        frame.f_trace = p.trace
+        frame.f_trace_lines = True
+        _hold_thread(frame, suspended)
 
 
 def cancel_jump(frame) -> bool:
@@ -448,7 +497,7 @@ def cancel_jump(frame) -> bool:
     frame = _target_frame(frame)
     with _lock:
         p = _pending.get(frame)
-        if p is None:
+        if p is None or not _waiting(p):
             return False
         _forget(p)
         return True
@@ -457,4 +506,4 @@ def cancel_jump(frame) -> bool:
 def pending_jump(frame) -> int | None:
     """The line `frame` will jump to, or None."""
     p = _pending.get(_target_frame(frame))
-    return None if p is None else p.lineno
+    return None if p is None or not _waiting(p) else p.lineno

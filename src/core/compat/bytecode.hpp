@@ -54,6 +54,11 @@
 // 3.12 moved line events to sys.monitoring; the setter asks which monitoring event is being
 // delivered (tstate->what_event) instead of whether the frame has a trace function.
 #define FS_HAS_MONITORING (PY_VERSION_HEX >= 0x030C0000)
+// 3.11 only: a suspended generator's pending jump is made by the generator itself, through a copy
+// of its code with a short tail appended (jump/resume_tail.cpp). 3.12+ have sys.monitoring's
+// resumption event instead. 3.10 could do the same but needs none of it (its frame-evaluation
+// watch costs nothing measurable), and its block stack would need a tail of its own.
+#define FS_HAS_RESUME_TAIL (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000)
 
 // A debug build's setter asserts that its model is consistent at every jump target, and from
 // 3.12 also the kinds it expects at POP_EXCEPT, RERAISE, RETURN_VALUE and LOAD_ATTR.

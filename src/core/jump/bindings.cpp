@@ -5,6 +5,7 @@
 #include "compat/frames.hpp"
 #include "compat/tracing.hpp"
 #include "jump/can_jump.hpp"
+#include "jump/resume_tail.hpp"
 
 #include <nanobind/nanobind.h>
 
@@ -84,6 +85,32 @@ nb::tuple frame_status(nb::handle frame) {
     return nb::make_tuple(nb::str(name), gen);
 }
 
+PyFrameObject* frame_arg(nb::handle frame) {
+    if (!PyFrame_Check(frame.ptr())) {
+        PyErr_Format(PyExc_TypeError, "expected a frame, not %s", Py_TYPE(frame.ptr())->tp_name);
+        throw nb::python_error();
+    }
+    return reinterpret_cast<PyFrameObject*>(frame.ptr());
+}
+
+nb::object py_arm_resume_tail(nb::handle frame, nb::handle lineno) {
+    PyFrameObject* f = frame_arg(frame);
+    long line = int_arg(lineno, "lineno");
+    PyObject* record = jump::arm_resume_tail(f, line);
+    if (record == nullptr) {
+        throw nb::python_error();
+    }
+    return nb::steal(record);
+}
+
+bool py_settle_resume_tail(nb::handle frame, nb::handle record, bool cancel) {
+    int state = jump::settle_resume_tail(frame_arg(frame), record.ptr(), cancel);
+    if (state < 0) {
+        throw nb::python_error();
+    }
+    return state == 1;
+}
+
 }  // namespace
 
 void register_bindings(nb::module_& m) {
@@ -102,7 +129,15 @@ void register_bindings(nb::module_& m) {
           nb::arg("frame"),
           "Before 3.12: install the line hook when `frame` is next entered on this thread.");
     m.def("_stop_watching_resume", [] { compat::stop_watching_resume(); });
+    m.def("_arm_resume_tail", &py_arm_resume_tail, nb::arg("frame"), nb::arg("lineno"),
+          "3.11: make the suspended generator frame jump to lineno as it resumes, by itself "
+          "(jump/resume_tail.hpp). Returns a record for _settle_resume_tail, or None where the "
+          "jump cannot be placed that way; raises ValueError when it is refused.");
+    m.def("_settle_resume_tail", &py_settle_resume_tail, nb::arg("frame"), nb::arg("record"),
+          nb::arg("cancel") = false,
+          "Whether the jump armed by _arm_resume_tail still waits (and with cancel, undo it).");
     m.attr("_JUMP_USES_MONITORING") = bool(FS_HAS_MONITORING);
+    m.attr("_JUMP_AT_RESUME") = bool(FS_HAS_MONITORING || FS_HAS_RESUME_TAIL);
 }
 
 }  // namespace fs::jump

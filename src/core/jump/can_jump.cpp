@@ -639,7 +639,7 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
         stacks[0] = push(0, Object);  // the value the first send() pushes
     }
 #endif
-    PyObject* table = compat::exception_table(co);
+    std::vector<Handler> table = handlers(co, len);
     int at = 0;  // the instruction being modelled, for assertion_at
     auto expect = [&](bool holds) {
         if (!holds && assertion_at != nullptr && *assertion_at < 0) {
@@ -860,29 +860,14 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
         }
         // Exception handlers: the stack at the start of a protected range, cut to the handler's
         // depth, plus the re-raise location where the entry asks for one, plus the exception.
-        if (table != nullptr && PyBytes_Check(table)) {
-            const auto* p = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(table));
-            const uint8_t* end = p + PyBytes_GET_SIZE(table);
-            while (p < end) {
-                int start, size, handler, depth_lasti;
-                p = read_varint(p, end, start);
-                if (p >= end) break;
-                p = read_varint(p, end, size);
-                if (p >= end) break;
-                p = read_varint(p, end, handler);
-                if (p >= end) break;
-                p = read_varint(p, end, depth_lasti);
-                if (start < 0 || start >= len || handler < 0 || handler >= len) {
-                    continue;
+        for (const Handler& h : table) {
+            if (stacks[h.start] != kUninitialized && stacks[h.target] == kUninitialized) {
+                todo = true;
+                int64_t target = pop_to_level(stacks[h.start], h.depth);
+                if (h.lasti) {
+                    target = push(target, Lasti);
                 }
-                if (stacks[start] != kUninitialized && stacks[handler] == kUninitialized) {
-                    todo = true;
-                    int64_t target = pop_to_level(stacks[start], depth_lasti >> 1);
-                    if (depth_lasti & 1) {
-                        target = push(target, Lasti);
-                    }
-                    stacks[handler] = push(target, Except);
-                }
+                stacks[h.target] = push(target, Except);
             }
         }
     }
@@ -947,6 +932,13 @@ void decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int 
         }
     }
     v.ok = true;
+    v.start_depth = 0;
+    for (int64_t st = start; st > 0; st = pop(st)) {
+        if (st > best) {
+            v.popped.push_back("?IEONL"[top(st)]);
+        }
+        v.start_depth++;
+    }
 }
 #endif
 
@@ -1054,8 +1046,37 @@ std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) 
     }
     if (v.ok) {
         v.line = new_lineno;
+        v.landing = best_addr;
     }
     return v;
 }
+
+#if FS_HAS_EXCEPTION_TABLE
+std::vector<Handler> handlers(PyCodeObject* co, int len) {
+    std::vector<Handler> out;
+    PyObject* table = compat::exception_table(co);
+    if (table == nullptr || !PyBytes_Check(table)) {
+        return out;
+    }
+    const auto* p = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(table));
+    const uint8_t* end = p + PyBytes_GET_SIZE(table);
+    while (p < end) {
+        int start, size, target, depth_lasti;
+        p = read_varint(p, end, start);
+        if (p >= end) break;
+        p = read_varint(p, end, size);
+        if (p >= end) break;
+        p = read_varint(p, end, target);
+        if (p >= end) break;
+        p = read_varint(p, end, depth_lasti);
+        if (start < 0 || start >= len || target < 0 || target >= len) {
+            continue;
+        }
+        out.push_back({start, std::min(start + size, len), target, depth_lasti >> 1,
+                       (depth_lasti & 1) != 0});
+    }
+    return out;
+}
+#endif
 
 }  // namespace fs::jump

@@ -21,6 +21,12 @@ struct Verdict {
     int line = -1;        // the line the jump lands on (the first line with code at or after
                           // the target), when ok
     bool ours = false;    // refused by framescope although CPython would accept it
+    // 3.11+, when ok: where CPython's setter would land (a code unit), the depth of the model's
+    // stack at the origin, and the kinds the jump pops from it, top first (kind letters as in
+    // model(): 'E' an exception to restore, anything else a value to drop).
+    int landing = -1;
+    int start_depth = -1;
+    std::string popped;
 };
 
 // The verdict for jumping, from the 'line' event whose frame.f_lasti is `from_lasti`, to
@@ -38,5 +44,16 @@ struct ModelRow {
     std::string state;
 };
 std::optional<std::vector<ModelRow>> model(PyCodeObject* code);
+
+// 3.11+: the entries of a code object's exception table, in code units, in table order. Entries
+// that do not fit the code (hand-made tables) are left out.
+struct Handler {
+    int start;
+    int end;  // exclusive
+    int target;
+    int depth;
+    bool lasti;
+};
+std::vector<Handler> handlers(PyCodeObject* code, int len);
 
 }  // namespace fs::jump
