@@ -631,6 +631,73 @@ def test_a_long_jump_backwards_in_a_large_generator():
     assert log == ["top", "top"]
 
 
+def test_a_tracer_set_while_a_generator_waits_sees_its_resumption_and_stays():
+    events = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name == "counting":
+            events.append((event, frame.f_lineno))
+        return tracer
+
+    g = counting()
+    next(g)
+    framescope.jump(g, line_of(counting, "four"))
+    sys.settrace(tracer)
+    try:
+        value = next(g)
+        after = sys.gettrace()
+    finally:
+        sys.settrace(None)
+    assert after is tracer
+    assert events[0] == ("call", line_of(counting, "four") - 3)  # resumed at the first yield
+    if sys.version_info < (3, 11):
+        # 3.10 applies the jump from the frame's f_trace, which a tracer set meanwhile takes
+        # over at the resumption's 'call' event: the jump waits on (a known limit).
+        assert value == 2
+        assert framescope.cancel_jump(g)
+        return
+    assert value == 4
+    assert events[-1] == ("return", line_of(counting, "four"))
+
+
+def inner_steps(log):
+    try:
+        yield "inner 1"
+        yield "inner 2"
+    finally:
+        log.append("inner closed")
+
+
+def delegating(log):
+    yield from inner_steps(log)
+    yield "after"  # after
+
+
+def test_a_delegating_generator_with_a_pending_jump_still_delegates_close():
+    log = []
+    g = delegating(log)
+    assert next(g) == "inner 1"
+    framescope.jump(g, line_of(delegating, "after"))
+    assert g.gi_yieldfrom is not None and g.gi_yieldfrom.gi_code is inner_steps.__code__
+    frame = g.gi_frame
+    g.close()  # passed on to the inner generator first, as without a jump
+    assert log == ["inner closed"]
+    assert framescope.pending_jump(frame) is None
+
+
+def test_a_delegating_generator_jumps_when_resumed():
+    log = []
+    g = delegating(log)
+    assert next(g) == "inner 1"
+    framescope.jump(g, line_of(delegating, "after"))
+    if sys.version_info < (3, 11):
+        # 3.10 jumps from the next line event of the outer frame: once `yield from` is done.
+        assert next(g) == "inner 2"
+    assert next(g) == "after"
+    # The jump abandoned the inner generator (3.11+: dropped from the stack, then freed).
+    assert log == ["inner closed"]
+
+
 def test_a_new_jump_replaces_the_pending_one():
     g = counting()
     next(g)

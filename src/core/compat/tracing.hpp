@@ -113,7 +113,11 @@ inline _PyFrameEvalFunction next_eval() noexcept {
     _PyFrameEvalFunction next = next_eval();
     if (w.frame != nullptr && frame == of_object(reinterpret_cast<PyFrameObject*>(w.frame))) {
         end_watch();
-        PyEval_SetTrace(line_hook, nullptr);
+        // A trace function set meanwhile (sys.settrace) already delivers line events to the
+        // frame's f_trace, and stays.
+        if (ts->c_tracefunc == nullptr) {
+            PyEval_SetTrace(line_hook, nullptr);
+        }
     }
     return next(ts, frame, throwflag);
 }

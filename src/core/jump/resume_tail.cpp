@@ -267,10 +267,14 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     }
     std::string tail;
     put_unit(tail, NOP, 0);  // the resumption point: the yield's line and handler
+    // The yield's own RESUME, argument included: tracers and profilers get their 'call' event
+    // for the resumption from it, and a generator delegating to another (yield from, await) is
+    // still seen as such (gi_yieldfrom; throw() and close() are passed on as without a jump).
+    put_unit(tail, RESUME, ops[2 * yield_unit + 3]);
     for (char kind : v->popped) {
         put_unit(tail, kind == 'E' ? POP_EXCEPT : POP_TOP, 0);
     }
-    int at = len + 1 + npop;  // where the jump's first code unit goes
+    int at = len + 2 + npop;  // where the jump's first code unit goes
     int prefixes = 0;
     long distance = 0;
     for (;; prefixes++) {

@@ -13,7 +13,9 @@
 // The copy is the original bytecode, unchanged, plus the tail; its location and exception tables
 // are the original's plus entries for the tail: the tail reports the yield's line, and an exception
 // thrown in at the resumption point (throw(), close()) goes to the yield's own handler, so a thrown
-// exception behaves as if no jump were pending (the jump is then not made). The frame keeps the
+// exception behaves as if no jump were pending (the jump is then not made). The tail starts with
+// the yield's own RESUME: trace and profile functions get the resumption's 'call' event, and a
+// generator suspended in `yield from` or `await` still delegates throw() and close(). The frame keeps the
 // copy while it runs; framescope moves it back onto the original code (at the same instruction)
 // the next time it finds the frame suspended elsewhere.
 #pragma once
