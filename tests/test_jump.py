@@ -378,9 +378,8 @@ def test_waiting_generator_with_another_frame_evaluator():
 
 @pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
                     "tail added to a copy of their code")
-def test_resume_tail_traces_nothing_and_leaves_the_original_code_behind():
+def test_resume_tail_traces_nothing_while_it_waits():
     from framescope import _testing
-    import weakref
     g = counting()
     next(g)
     yield_line = g.gi_frame.f_lineno
@@ -393,11 +392,10 @@ def test_resume_tail_traces_nothing_and_leaves_the_original_code_behind():
     assert (sys.gettrace(), sys.getprofile(), _testing.eval_frame()) == (None, None, "default")
     assert framescope.pending_jump(g) == line_of(counting, "four")
     assert next(g) == 4
-    assert framescope.pending_jump(g) is None  # made: the frame is moved back onto its code
-    assert frame.f_code is counting.__code__ and frame.f_lineno == line_of(counting, "four")
-    gone = weakref.ref(copy)
-    del copy
-    assert gone() is None
+    assert framescope.pending_jump(g) is None
+    # The frame keeps the copy for life: offsets into its tail may live on in tracebacks.
+    assert frame.f_code is copy and frame.f_lineno == line_of(counting, "four")
+    assert g.gi_code is counting.__code__
     assert list(g) == []
 
 
@@ -428,7 +426,7 @@ def test_resume_tail_copy_dies_with_its_generator():
     del g
     gc.collect()
     assert gone() is None
-    assert framescope._jump._pending == {}
+    assert framescope._jump._pending == {} and len(framescope._jump._tails) == 0
 
 
 def test_a_pending_jump_goes_with_its_generator():
@@ -453,7 +451,30 @@ def test_a_pending_jump_goes_with_its_generator():
     del g
     gc.collect()
     assert gone() is None
-    assert framescope._jump._pending == {}
+    assert framescope._jump._pending == {} and len(framescope._jump._tails) == 0
+
+
+def test_a_jump_made_keeps_nothing_of_the_frame():
+    # Once the jump is made and the generator has finished, framescope holds none of its
+    # locals, though the generator object lives on.
+    import weakref
+
+    class Local:
+        pass
+
+    def holds(value):
+        yield 1
+        yield value  # end
+
+    witness = Local()
+    gone = weakref.ref(witness)
+    g = holds(witness)
+    del witness
+    next(g)
+    framescope.jump(g, line_of(holds, "end"))
+    assert next(g) is gone()
+    assert list(g) == []
+    assert gone() is None
 
 
 class Exiting:
@@ -696,6 +717,97 @@ def test_a_delegating_generator_jumps_when_resumed():
     assert next(g) == "after"
     # The jump abandoned the inner generator (3.11+: dropped from the stack, then freed).
     assert log == ["inner closed"]
+
+
+def sub_returns():
+    try:
+        yield "sub"
+    except KeyError:
+        return "sub returned"
+
+
+def outer_of_sub(log):
+    result = yield from sub_returns()
+    log.append(result)
+    yield "after"  # after
+
+
+def test_throw_handled_by_the_generator_delegated_to():
+    # The thrown exception goes to the inner generator, which returns: the outer one carries
+    # on from its `yield from` (3.11 and 3.12+: the jump is not made by a throw()).
+    log = []
+    g = outer_of_sub(log)
+    next(g)
+    framescope.jump(g, line_of(outer_of_sub, "after"))
+    assert g.throw(KeyError("k")) == "after"
+    if sys.version_info >= (3, 11):
+        assert log == ["sub returned"]
+    else:
+        assert log == []  # 3.10: the resumption was a resumption: jumped from the next line
+
+
+def cleans_up(log):
+    try:
+        yield 1
+    finally:
+        log.append("finally")
+        yield "cleanup"
+    yield "never"  # never
+
+
+def test_an_exception_rethrown_after_suspending_in_a_finally():
+    # The handler keeps the location the exception was thrown at (3.11: in the tail) while it
+    # yields, and re-raises from it later: the frame must still make sense of it.
+    import traceback
+    log = []
+    g = cleans_up(log)
+    next(g)
+    frame = g.gi_frame
+    framescope.jump(g, line_of(cleans_up, "never"))
+    assert g.throw(ValueError("v")) == "cleanup"
+    if sys.version_info >= (3, 12):
+        # The throw was no resumption event: the jump waits, and is made from the finally.
+        assert framescope.pending_jump(frame) == line_of(cleans_up, "never")
+        assert next(g) == "never"
+        return
+    assert framescope.pending_jump(frame) is None
+    with pytest.raises(ValueError) as info:
+        next(g)
+    text = "".join(traceback.format_exception(info.value))
+    assert "yield 1" in text
+    assert log == ["finally"]
+    assert frame.f_lineno is not None
+
+
+def test_an_exception_raised_as_the_generator_resumes_reaches_its_handlers():
+    # A trace function that raises on the resumption's 'call' event: the generator's finally
+    # block still runs.
+    log = []
+
+    def gen():
+        try:
+            yield 1
+            yield 2
+        finally:
+            log.append("finally")
+        yield 3  # three
+
+    def tracer(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "gen":
+            raise KeyError("from the tracer")
+        return None
+
+    g = gen()
+    next(g)
+    framescope.jump(g, line_of(gen, "three"))
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyError):
+            next(g)
+    finally:
+        sys.settrace(None)
+    # (3.10 raises a 'call' event's exception before the frame runs at all.)
+    assert log == (["finally"] if sys.version_info >= (3, 11) else [])
 
 
 def test_a_new_jump_replaces_the_pending_one():

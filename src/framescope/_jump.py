@@ -47,7 +47,7 @@ _lock = threading.RLock()
 
 
 class _Pending:
-    __slots__ = ("frame", "code", "lineno", "at_resume", "thread", "trace", "tail", "owner")
+    __slots__ = ("frame", "code", "lineno", "at_resume", "thread", "trace", "owner")
 
     def __init__(self, frame, lineno, at_resume, thread):
         self.frame = frame
@@ -56,7 +56,6 @@ class _Pending:
         self.at_resume = at_resume
         self.thread = thread
         self.trace = None  # 3.10/3.11: the frame's own trace function before ours
-        self.tail = None   # 3.11, a suspended generator: the record of its resume tail
         self.owner = None  # a suspended generator: a weak reference to it (see _owner_gone)
 
 
@@ -74,19 +73,31 @@ def _owner_gone(frame: types.FrameType) -> None:
 
 def _waiting(p: _Pending) -> bool:
     """Whether p still waits; its record is dropped if not. A frame that has finished (an
-    exception ended it) takes its jump with it. A jump placed in a generator's resume tail
-    leaves no trace when it is made (or bypassed by throw()): the frame is asked."""
-    if p.tail is None:
-        if _core._frame_status(p.frame)[0] != "finished":
-            return True
-        _forget(p)
-        return False
-    if _core._settle_resume_tail(p.frame, p.tail):
+    exception ended it) takes its jump with it."""
+    if _core._frame_status(p.frame)[0] != "finished":
         return True
-    with _lock:
-        if _pending.get(p.frame) is p:
-            del _pending[p.frame]
+    _forget(p)
     return False
+
+
+# 3.11: jumps placed in suspended generators' resume tails, by generator. Nothing is told when
+# such a jump is made (it is a jump instruction), so the frame is asked; the entry holds the
+# record of the tail (code objects, no frame: a finished generator's locals are not kept) and
+# goes with the generator.
+_tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_arming: set = set()  # frames whose tail is being placed (a finaliser may call jump() meanwhile)
+
+
+def _tail_of(frame: types.FrameType):
+    """The pending tail jump of `frame`, if it still waits: (owner, lineno, record)."""
+    owner = _core._frame_status(frame)[1]
+    entry = _tails.get(owner) if owner is not None else None
+    if entry is None:
+        return None
+    if _core._settle_resume_tail(frame, entry[1]):
+        return owner, entry[0], entry[1]
+    del _tails[owner]
+    return None
 
 
 _pending: dict[types.FrameType, _Pending] = {}
@@ -322,9 +333,7 @@ def _forget(p: _Pending) -> None:
     with _lock:
         if _pending.get(p.frame) is p:
             del _pending[p.frame]
-        if p.tail is not None:
-            _core._settle_resume_tail(p.frame, p.tail, cancel=True)
-        elif _MONITORING:
+        if _MONITORING:
             _update_events(p.code)
         else:
             if isinstance(p.frame.f_trace, _FrameTrace) and p.frame.f_trace is p.trace:
@@ -448,9 +457,9 @@ def jump(frame, lineno: int) -> None:
                          "jump() moves frames of the calling thread, and suspended generators "
                          "and coroutines")
     code, lasti = frame.f_code, frame.f_lasti
-    old = _pending.get(frame)
-    if old is not None and old.tail is not None and _waiting(old):
-        code, lasti = old.tail[1], 2 * old.tail[2]  # where the frame stands without its tail
+    tail = _tail_of(frame) if suspended else None
+    if tail is not None:
+        code, lasti = tail[2][1], 2 * tail[2][2]  # where the frame stands without its tail
     problem = can_jump(code, max(lasti, 0), lineno)
     # For a suspended generator on 3.11+ the jump applies where it stopped, so the whole
     # verdict holds now. Verdicts about the target line alone (outside the code, before it, a
@@ -479,9 +488,20 @@ def jump(frame, lineno: int) -> None:
             _update_events(p.code)
             return
         if at_resume:
-            p.tail = _core._arm_resume_tail(frame, lineno)
-            if p.tail is not None:
-                _pending[frame] = p
+            if frame in _arming:
+                raise RuntimeError(f"jump() on {_describe(frame)} was called again while its "
+                                   "jump was being placed")
+            tail = _tail_of(frame)
+            if tail is not None:
+                _core._settle_resume_tail(frame, tail[2], cancel=True)
+                del _tails[tail[0]]
+            _arming.add(frame)
+            try:
+                record = _core._arm_resume_tail(frame, lineno)
+            finally:
+                _arming.discard(frame)
+            if record is not None:
+                _tails[owner] = (lineno, record)
                 return
             p.at_resume = False  # a state the tail does not handle: at the first line event
         _pending[frame] = p
@@ -496,6 +516,11 @@ def cancel_jump(frame) -> bool:
     there was one."""
     frame = _target_frame(frame)
     with _lock:
+        tail = _tail_of(frame)
+        if tail is not None:
+            _core._settle_resume_tail(frame, tail[2], cancel=True)
+            del _tails[tail[0]]
+            return True
         p = _pending.get(frame)
         if p is None or not _waiting(p):
             return False
@@ -505,5 +530,9 @@ def cancel_jump(frame) -> bool:
 
 def pending_jump(frame) -> int | None:
     """The line `frame` will jump to, or None."""
-    p = _pending.get(_target_frame(frame))
+    frame = _target_frame(frame)
+    tail = _tail_of(frame)
+    if tail is not None:
+        return tail[1]
+    p = _pending.get(frame)
     return None if p is None or not _waiting(p) else p.lineno

@@ -14,53 +14,10 @@ namespace fs::jump {
 #if FS_HAS_RESUME_TAIL
 namespace {
 
-// A copy's last constant is (mark(), original code). The mark is a capsule: no code constructor
-// interns, merges or compares it.
-PyObject* mark() {
-    static char tag;
-    static PyObject* m = PyCapsule_New(&tag, "framescope.resume_tail", nullptr);  // for good
-    return m;
-}
-
-// The code a copy was made from (borrowed), or `co` itself when it is no copy.
-PyCodeObject* original_of(PyCodeObject* co) {
-    PyObject* consts = co->co_consts;
-    Py_ssize_t n = PyTuple_Check(consts) ? PyTuple_GET_SIZE(consts) : 0;
-    PyObject* m = mark();
-    if (n == 0 || m == nullptr) {
-        PyErr_Clear();
-        return co;
-    }
-    PyObject* last = PyTuple_GET_ITEM(consts, n - 1);
-    if (PyTuple_CheckExact(last) && PyTuple_GET_SIZE(last) == 2 &&
-        PyTuple_GET_ITEM(last, 0) == m && PyCode_Check(PyTuple_GET_ITEM(last, 1))) {
-        return reinterpret_cast<PyCodeObject*>(PyTuple_GET_ITEM(last, 1));
-    }
-    return co;
-}
-
 int units(PyCodeObject* co) { return static_cast<int>(_PyCode_NBYTES(co) / 2); }
 
 int unit_of(_PyInterpreterFrame* f) {
     return static_cast<int>(f->prev_instr - _PyCode_CODE(f->f_code));
-}
-
-// Moves a suspended frame that runs a copy back onto the original code, at the same instruction
-// (the bytecode is the same there). False when it stands in the copy's tail.
-bool move_to_original(_PyInterpreterFrame* f) {
-    PyCodeObject* copy = f->f_code;
-    PyCodeObject* original = original_of(copy);
-    if (original == copy) {
-        return true;
-    }
-    int unit = unit_of(f);
-    if (unit < 0 || unit >= units(original)) {
-        return false;
-    }
-    Owned<PyCodeObject> released = Owned<PyCodeObject>::steal(copy);  // the frame's reference
-    f->f_code = Owned<PyCodeObject>::ref(original).release();
-    f->prev_instr = _PyCode_CODE(original) + unit;
-    return true;
 }
 
 void put_unit(std::string& out, int opcode, int arg) {
@@ -160,26 +117,19 @@ Owned<PyCodeObject> make_copy(PyCodeObject* co, int yield_unit, const std::strin
     }
     std::string lines = bytes_of(co->co_linetable);
     put_lines(lines, tail_units, PyCode_Addr2Line(co, 2 * yield_unit), running);
+    // The yield's handler covers the whole tail. Only the resumption point (throw(), close()),
+    // the RESUME after it (the eval breaker, a trace function) and the point a delegated throw
+    // backs up to can raise; the pops and jumps cannot.
     std::string table = bytes_of(co->co_exceptiontable);
     for (const Handler& h : handlers(co, len)) {
         if (h.start <= yield_unit && yield_unit < h.end) {
             put_table_varint(table, static_cast<unsigned>(len), true);
-            put_table_varint(table, 1, false);
+            put_table_varint(table, static_cast<unsigned>(tail_units), false);
             put_table_varint(table, static_cast<unsigned>(h.target), false);
             put_table_varint(table, static_cast<unsigned>(h.depth * 2 + (h.lasti ? 1 : 0)), false);
             break;
         }
     }
-    Py_ssize_t nconsts = PyTuple_GET_SIZE(co->co_consts);
-    Owned<> consts = Owned<>::steal(PyTuple_New(nconsts + 1));
-    Owned<> marked = Owned<>::steal(PyTuple_Pack(2, mark(), reinterpret_cast<PyObject*>(co)));
-    if (!consts || !marked) {
-        return {};
-    }
-    for (Py_ssize_t i = 0; i < nconsts; i++) {
-        PyTuple_SET_ITEM(consts.get(), i, Owned<>::ref(PyTuple_GET_ITEM(co->co_consts, i)).release());
-    }
-    PyTuple_SET_ITEM(consts.get(), nconsts, marked.release());
     Owned<> code_bytes = bytes(bytes_of(original.get()) + tail);
     Owned<> line_bytes = bytes(lines);
     Owned<> table_bytes = bytes(table);
@@ -187,8 +137,7 @@ Owned<PyCodeObject> make_copy(PyCodeObject* co, int yield_unit, const std::strin
     if (!code_bytes || !line_bytes || !table_bytes || !kwargs ||
         PyDict_SetItemString(kwargs.get(), "co_code", code_bytes.get()) < 0 ||
         PyDict_SetItemString(kwargs.get(), "co_linetable", line_bytes.get()) < 0 ||
-        PyDict_SetItemString(kwargs.get(), "co_exceptiontable", table_bytes.get()) < 0 ||
-        PyDict_SetItemString(kwargs.get(), "co_consts", consts.get()) < 0) {
+        PyDict_SetItemString(kwargs.get(), "co_exceptiontable", table_bytes.get()) < 0) {
         return {};
     }
     Owned<> replace = Owned<>::steal(
@@ -219,13 +168,38 @@ _PyInterpreterFrame* suspended_frame(PyFrameObject* fo) {
     return fo->f_frame;
 }
 
+// A jump instruction (with EXTENDED_ARG prefixes as needed) at code unit `at` to `landing`.
+void put_jump(std::string& out, int at, int landing) {
+    int prefixes = 0;
+    long distance = 0;
+    for (;; prefixes++) {
+        distance = at + prefixes + 1 - landing;
+        if (prefixes == 3 || distance < (1L << (8 * (prefixes + 1)))) {
+            break;
+        }
+    }
+    for (int i = prefixes; i > 0; i--) {
+        put_unit(out, EXTENDED_ARG, static_cast<int>((distance >> (8 * i)) & 0xff));
+    }
+    put_unit(out, JUMP_BACKWARD_NO_INTERRUPT, static_cast<int>(distance & 0xff));
+}
+
+void put_pops(std::string& out, const std::string& kinds) {
+    for (char kind : kinds) {
+        put_unit(out, kind == 'E' ? POP_EXCEPT : POP_TOP, 0);
+    }
+}
+
 }  // namespace
 
 PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     _PyInterpreterFrame* f = suspended_frame(fo);
-    if (f == nullptr || !move_to_original(f)) {
+    if (f == nullptr) {
         return Py_NewRef(Py_None);
     }
+    // The frame's code as it is: the original, or the copy of an earlier jump (which it keeps
+    // for life, as offsets into its tail may be held by tracebacks and handlers' re-raise
+    // locations). A new copy extends it.
     PyCodeObject* co = f->f_code;
     int len = units(co);
     int yield_unit = unit_of(f);
@@ -239,6 +213,20 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     const auto* ops = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(deopt.get()));
     if (ops[2 * yield_unit] != YIELD_VALUE || ops[2 * yield_unit + 2] != RESUME) {
         return Py_NewRef(Py_None);
+    }
+    int resume_arg = ops[2 * yield_unit + 3];
+    // yield from, await: the yield sits in a SEND loop, SEND just before it.
+    bool delegating = resume_arg >= 2;
+    int send_exit = -1;  // where that SEND goes once the sub-iterator is done
+    if (delegating) {
+        int send = yield_unit - 1;
+        if (send < 1 || ops[2 * send] != SEND || ops[2 * send - 2] == EXTENDED_ARG) {
+            return Py_NewRef(Py_None);
+        }
+        send_exit = send + 1 + ops[2 * send + 1];
+        if (send_exit >= len) {
+            return Py_NewRef(Py_None);
+        }
     }
     std::optional<Verdict> v = check(co, 2L * yield_unit, lineno);
     if (!v) {
@@ -265,28 +253,37 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
             nulls.push_back(slot);
         }
     }
+    // The tail, at code unit `len` (P):
+    //   P      SEND k     never run. When a throw() passed on to the sub-iterator ends it, 3.11
+    //                     backs the frame up by the argument of the SEND before the resumption
+    //                     point (the `yield from` loop's own, normally) and resumes at P+1+k with
+    //                     the sub-iterator gone and its result pushed, as the loop's SEND would
+    //                     on finishing. [delegating only; else a NOP]
+    //   P+1    NOP        the resumption point (the frame's prev_instr while the jump waits)
+    //   P+2    RESUME     the yield's own, argument included
+    //          pops, jump to the landing
+    //   P+1+k  jump to where the loop's SEND goes when done: the thrown exception was handled
+    //          by the sub-iterator, and the generator carries on as without a jump (the jump
+    //          is not made, as for any throw()).                               [delegating only]
+    std::string body;
+    put_unit(body, NOP, 0);
+    put_unit(body, RESUME, resume_arg);
+    put_pops(body, v->popped);
+    put_jump(body, len + 1 + static_cast<int>(body.size() / 2), v->landing);
     std::string tail;
-    put_unit(tail, NOP, 0);  // the resumption point: the yield's line and handler
-    // The yield's own RESUME, argument included: tracers and profilers get their 'call' event
-    // for the resumption from it, and a generator delegating to another (yield from, await) is
-    // still seen as such (gi_yieldfrom; throw() and close() are passed on as without a jump).
-    put_unit(tail, RESUME, ops[2 * yield_unit + 3]);
-    for (char kind : v->popped) {
-        put_unit(tail, kind == 'E' ? POP_EXCEPT : POP_TOP, 0);
-    }
-    int at = len + 2 + npop;  // where the jump's first code unit goes
-    int prefixes = 0;
-    long distance = 0;
-    for (;; prefixes++) {
-        distance = at + prefixes + 1 - v->landing;
-        if (prefixes == 3 || distance < (1L << (8 * (prefixes + 1)))) {
-            break;
+    if (delegating) {
+        int k = static_cast<int>(body.size() / 2);  // P+1+k is the unit right after the body
+        if (k > 255) {
+            return Py_NewRef(Py_None);
         }
+        put_unit(tail, SEND, k);
+        tail += body;
+        put_jump(tail, len + static_cast<int>(tail.size() / 2), send_exit);
+    } else {
+        put_unit(tail, NOP, 0);
+        tail += body;
     }
-    for (int i = prefixes; i > 0; i--) {
-        put_unit(tail, EXTENDED_ARG, static_cast<int>((distance >> (8 * i)) & 0xff));
-    }
-    put_unit(tail, JUMP_BACKWARD_NO_INTERRUPT, static_cast<int>(distance & 0xff));
+    int resumption = len + 1;
 
     Owned<PyCodeObject> copy = make_copy(co, yield_unit, tail);
     if (!copy) {
@@ -303,8 +300,8 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
         }
         PyTuple_SET_ITEM(slots.get(), static_cast<Py_ssize_t>(i), n);
     }
-    Owned<> record = Owned<>::steal(Py_BuildValue("(OOiiO)", copy.obj(), co, yield_unit, len,
-                                                  slots.get()));
+    Owned<> record = Owned<>::steal(Py_BuildValue("(OOiiO)", copy.obj(), co, yield_unit,
+                                                  resumption, slots.get()));
     if (!record) {
         return nullptr;
     }
@@ -315,10 +312,10 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     for (int slot : nulls) {
         f->localsplus[slot] = Py_NewRef(Py_None);
     }
-    // The record holds the original, so the frame's reference can go.
+    // The record holds the code the frame had, so the frame's reference can go.
     Owned<PyCodeObject> released = Owned<PyCodeObject>::steal(co);
     f->f_code = copy.release();
-    f->prev_instr = _PyCode_CODE(f->f_code) + len;
+    f->prev_instr = _PyCode_CODE(f->f_code) + resumption;
     return record.release();
 }
 
@@ -331,41 +328,38 @@ int settle_resume_tail(PyFrameObject* fo, PyObject* record, bool cancel) {
         return -1;
     }
     auto* copy = reinterpret_cast<PyCodeObject*>(PyTuple_GET_ITEM(record, 0));
-    auto* original = reinterpret_cast<PyCodeObject*>(PyTuple_GET_ITEM(record, 1));
+    auto* before = reinterpret_cast<PyCodeObject*>(PyTuple_GET_ITEM(record, 1));
     long yield_unit = PyLong_AsLong(PyTuple_GET_ITEM(record, 2));
-    long tail = PyLong_AsLong(PyTuple_GET_ITEM(record, 3));
+    long resumption = PyLong_AsLong(PyTuple_GET_ITEM(record, 3));
     PyObject* nulls = PyTuple_GET_ITEM(record, 4);
     if (PyErr_Occurred()) {
         return -1;
     }
     _PyInterpreterFrame* f = suspended_frame(fo);
-    if (f == nullptr) {
-        return 0;
-    }
-    bool waiting = f->f_code == copy && unit_of(f) == tail;
-    if (!waiting) {
-        move_to_original(f);
-        return 0;
+    if (f == nullptr || f->f_code != copy || unit_of(f) != resumption) {
+        return 0;  // made, passed by a throw(), or the frame has finished
     }
     if (!cancel) {
         return 1;
     }
-    if (original_of(copy) != original || yield_unit < 0 || yield_unit >= units(original)) {
+    if (yield_unit < 0 || yield_unit >= units(before) || units(before) >= units(copy) ||
+        before->co_nlocalsplus != copy->co_nlocalsplus) {
         PyErr_SetString(PyExc_TypeError, "not a record of framescope's resume jump");
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(nulls); i++) {
         long slot = PyLong_AsLong(PyTuple_GET_ITEM(nulls, i));
-        if (slot >= original->co_nlocalsplus && slot < f->stacktop &&
+        if (slot >= before->co_nlocalsplus && slot < f->stacktop &&
             f->localsplus[slot] == Py_None) {
             Owned<> none = Owned<>::steal(f->localsplus[slot]);
             f->localsplus[slot] = nullptr;
         }
     }
     PyErr_Clear();
+    // Back on the code it had (the tail was never entered, so nothing refers to it).
     Owned<PyCodeObject> released = Owned<PyCodeObject>::steal(copy);  // the frame's reference
-    f->f_code = Owned<PyCodeObject>::ref(original).release();
-    f->prev_instr = _PyCode_CODE(original) + yield_unit;
+    f->f_code = Owned<PyCodeObject>::ref(before).release();
+    f->prev_instr = _PyCode_CODE(before) + yield_unit;
     return 1;
 }
 

@@ -15,9 +15,11 @@
 // thrown in at the resumption point (throw(), close()) goes to the yield's own handler, so a thrown
 // exception behaves as if no jump were pending (the jump is then not made). The tail starts with
 // the yield's own RESUME: trace and profile functions get the resumption's 'call' event, and a
-// generator suspended in `yield from` or `await` still delegates throw() and close(). The frame keeps the
-// copy while it runs; framescope moves it back onto the original code (at the same instruction)
-// the next time it finds the frame suspended elsewhere.
+// generator suspended in `yield from` or `await` still delegates throw() and close() (a SEND
+// before the resumption point gives 3.11 the way back into the delegation loop that a delegated
+// throw() needs). The frame keeps the copy for the rest of its life (offsets into the tail may
+// live on in tracebacks and in handlers' re-raise locations); a later jump extends it. The record
+// of each jump lets it be cancelled exactly.
 #pragma once
 
 #include "compat/python.hpp"
@@ -33,7 +35,7 @@ PyObject* arm_resume_tail(PyFrameObject* frame, long lineno);
 // Whether the jump `record` describes is still waiting on `frame` (1) or not any more (0: made,
 // bypassed by a thrown exception, or the frame has finished); -1 with an exception set for a
 // record that is not one. With `cancel`, a waiting jump is undone: the frame is put back exactly as
-// it was. A frame suspended on the copy elsewhere is moved back onto the original code.
+// it was.
 int settle_resume_tail(PyFrameObject* frame, PyObject* record, bool cancel);
 
 }  // namespace fs::jump
