@@ -429,25 +429,33 @@ def test_resume_tail_copy_dies_with_its_generator():
     assert framescope._jump._pending == {} and len(framescope._jump._tails) == 0
 
 
-def test_a_pending_jump_goes_with_its_generator():
-    # framescope holds the frame of a generator with a pending jump; once the generator is
-    # freed without resuming, the jump is dropped and the frame (with its locals) freed.
-    import gc
+class Witness:
+    pass
+
+
+def holds(value):
+    yield 1
+    yield value  # end
+
+
+def jump_pending_on_a_witness():
+    """A suspended generator holding a Witness as a local, with a jump pending; and a weak
+    reference to the witness."""
     import weakref
-
-    class Local:
-        pass
-
-    def holds(value):
-        yield 1
-        yield value  # end
-
-    witness = Local()
+    witness = Witness()
     gone = weakref.ref(witness)
     g = holds(witness)
     del witness
     next(g)
     framescope.jump(g, line_of(holds, "end"))
+    return g, gone
+
+
+def test_a_pending_jump_goes_with_its_generator():
+    # framescope holds the frame of a generator with a pending jump; once the generator is
+    # freed without resuming, the jump is dropped and the frame (with its locals) freed.
+    import gc
+    g, gone = jump_pending_on_a_witness()
     del g
     gc.collect()
     assert gone() is None
@@ -457,21 +465,7 @@ def test_a_pending_jump_goes_with_its_generator():
 def test_a_jump_made_keeps_nothing_of_the_frame():
     # Once the jump is made and the generator has finished, framescope holds none of its
     # locals, though the generator object lives on.
-    import weakref
-
-    class Local:
-        pass
-
-    def holds(value):
-        yield 1
-        yield value  # end
-
-    witness = Local()
-    gone = weakref.ref(witness)
-    g = holds(witness)
-    del witness
-    next(g)
-    framescope.jump(g, line_of(holds, "end"))
+    g, gone = jump_pending_on_a_witness()
     assert next(g) is gone()
     assert list(g) == []
     assert gone() is None
