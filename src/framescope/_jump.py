@@ -100,6 +100,16 @@ def _tail_of(frame: types.FrameType):
     return None
 
 
+def _cancel_tail(frame: types.FrameType) -> bool:
+    """Undoes the pending tail jump of `frame`; whether there was one."""
+    tail = _tail_of(frame)
+    if tail is None:
+        return False
+    _core._settle_resume_tail(frame, tail[2], cancel=True)
+    del _tails[tail[0]]
+    return True
+
+
 _pending: dict[types.FrameType, _Pending] = {}
 
 
@@ -491,10 +501,7 @@ def jump(frame, lineno: int) -> None:
             if frame in _arming:
                 raise RuntimeError(f"jump() on {_describe(frame)} was called again while its "
                                    "jump was being placed")
-            tail = _tail_of(frame)
-            if tail is not None:
-                _core._settle_resume_tail(frame, tail[2], cancel=True)
-                del _tails[tail[0]]
+            _cancel_tail(frame)
             _arming.add(frame)
             try:
                 record = _core._arm_resume_tail(frame, lineno)
@@ -516,10 +523,7 @@ def cancel_jump(frame) -> bool:
     there was one."""
     frame = _target_frame(frame)
     with _lock:
-        tail = _tail_of(frame)
-        if tail is not None:
-            _core._settle_resume_tail(frame, tail[2], cancel=True)
-            del _tails[tail[0]]
+        if _cancel_tail(frame):
             return True
         p = _pending.get(frame)
         if p is None or not _waiting(p):

@@ -66,14 +66,17 @@ nb::list jump_model(nb::handle code) {
     return out;
 }
 
-nb::tuple frame_status(nb::handle frame) {
+PyFrameObject* frame_arg(nb::handle frame) {
     if (!PyFrame_Check(frame.ptr())) {
         PyErr_Format(PyExc_TypeError, "expected a frame, not %s", Py_TYPE(frame.ptr())->tp_name);
         throw nb::python_error();
     }
+    return reinterpret_cast<PyFrameObject*>(frame.ptr());
+}
+
+nb::tuple frame_status(nb::handle frame) {
     PyObject* owner = nullptr;
-    compat::FrameStatus status =
-        compat::frame_status(reinterpret_cast<PyFrameObject*>(frame.ptr()), &owner);
+    compat::FrameStatus status = compat::frame_status(frame_arg(frame), &owner);
     const char* name = "finished";
     switch (status) {
         case compat::FrameStatus::created: name = "created"; break;
@@ -83,14 +86,6 @@ nb::tuple frame_status(nb::handle frame) {
     }
     nb::object gen = owner != nullptr ? nb::borrow(owner) : nb::none();
     return nb::make_tuple(nb::str(name), gen);
-}
-
-PyFrameObject* frame_arg(nb::handle frame) {
-    if (!PyFrame_Check(frame.ptr())) {
-        PyErr_Format(PyExc_TypeError, "expected a frame, not %s", Py_TYPE(frame.ptr())->tp_name);
-        throw nb::python_error();
-    }
-    return reinterpret_cast<PyFrameObject*>(frame.ptr());
 }
 
 nb::object py_arm_resume_tail(nb::handle frame, nb::handle lineno) {

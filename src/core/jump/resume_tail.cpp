@@ -103,14 +103,11 @@ Owned<> bytes(const std::string& s) {
 
 // The copy: `co` plus the tail, its location entries and, where the yield is protected, an
 // exception-table entry for the resumption point with the yield's handler.
-Owned<PyCodeObject> make_copy(PyCodeObject* co, int yield_unit, const std::string& tail) {
+// `code` is co.co_code (its deoptimised bytecode).
+Owned<PyCodeObject> make_copy(PyCodeObject* co, PyObject* code, int yield_unit,
+                              const std::string& tail) {
     int len = units(co);
     int tail_units = static_cast<int>(tail.size() / 2);
-    Owned<> original = Owned<>::steal(
-        PyObject_GetAttrString(reinterpret_cast<PyObject*>(co), "co_code"));
-    if (!original || !PyBytes_Check(original.get()) || PyBytes_GET_SIZE(original.get()) != 2 * len) {
-        return {};
-    }
     int running = 0;
     if (!final_line(co, running)) {
         return {};
@@ -130,7 +127,7 @@ Owned<PyCodeObject> make_copy(PyCodeObject* co, int yield_unit, const std::strin
             break;
         }
     }
-    Owned<> code_bytes = bytes(bytes_of(original.get()) + tail);
+    Owned<> code_bytes = bytes(bytes_of(code) + tail);
     Owned<> line_bytes = bytes(lines);
     Owned<> table_bytes = bytes(table);
     Owned<> kwargs = Owned<>::steal(PyDict_New());
@@ -210,6 +207,9 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     if (!deopt) {
         return nullptr;
     }
+    if (!PyBytes_Check(deopt.get()) || PyBytes_GET_SIZE(deopt.get()) != 2 * len) {
+        return Py_NewRef(Py_None);
+    }
     const auto* ops = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(deopt.get()));
     if (ops[2 * yield_unit] != YIELD_VALUE || ops[2 * yield_unit + 2] != RESUME) {
         return Py_NewRef(Py_None);
@@ -285,7 +285,7 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     }
     int resumption = len + 1;
 
-    Owned<PyCodeObject> copy = make_copy(co, yield_unit, tail);
+    Owned<PyCodeObject> copy = make_copy(co, deopt.get(), yield_unit, tail);
     if (!copy) {
         return nullptr;
     }
