@@ -5,16 +5,15 @@
     tools/matrix.py bench [--only NAME ...]    every bench/bench_*.py on every row
     tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
 
-Rows come from pyenv (3.10, 3.11, 3.12, 3.13.0) and from the Debian unstable root that
-tools/sid-root prepares (3.13, 3.14, 3.14 debug, 3.15). The ASan+UBSan row is 3.12 built with
-sanitizers; the reference-leak check runs on the 3.14 debug row. A row whose interpreter cannot be
-found or prepared fails the run: no supported interpreter is ever skipped.
+The rows are the version registry's (versions.toml): interpreters from pyenv and from the Debian
+unstable root that tools/sid-root prepares, sanitizer builds, the debug build where the
+reference-leak check runs. A row whose interpreter cannot be found or prepared fails the run: no
+supported interpreter is ever skipped.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
@@ -24,33 +23,17 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import registry  # noqa: E402  (tools/registry.py: versions.toml)
+
 TREE = Path(__file__).resolve().parent.parent
 RESULTS = TREE / "build" / "results"
 TOOLS = ["scikit-build-core>=0.10", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
-    name: str  # as the table shows it
-    source: str  # "pyenv" or "sid"
-    python: str  # pyenv: version prefix; sid: the executable's name in the root
-    sanitize: bool = False
-    debug: bool = False  # the row must be a Py_DEBUG build (the leak check runs there)
-
-
-ROWS = [
-    Row("3.10", "pyenv", "3.10."),
-    Row("3.11", "pyenv", "3.11."),
-    Row("3.12", "pyenv", "3.12."),
-    Row("3.13.0", "pyenv", "3.13.0"),
-    Row("3.13", "sid", "python3.13"),
-    Row("3.14", "sid", "python3.14"),
-    Row("3.14d", "sid", "python3.14d", debug=True),
-    Row("3.15", "sid", "python3.15"),
-    Row("3.12+asan", "pyenv", "3.12.", sanitize=True),
-    # 3.11's suspended generators jump by frame surgery of their own (jump/resume_tail.cpp).
-    Row("3.11+asan", "pyenv", "3.11.", sanitize=True),
-]
+def rows() -> list[registry.Row]:
+    """The test matrix: the version registry's rows (versions.toml)."""
+    return list(registry.load().rows)
 
 
 def log(msg: str) -> None:
@@ -178,7 +161,7 @@ def run_row(args: argparse.Namespace) -> int:
     return 0 if result["error"] is None and result["failed"] == 0 else 1
 
 
-def launch(row: Row, mode: str) -> dict:
+def launch(row: registry.Row, mode: str) -> dict:
     """Runs one row (inside the Debian root for sid rows) and reads back its result."""
     out = RESULTS / f"{row.name}.json"
     out.unlink(missing_ok=True)
@@ -216,6 +199,7 @@ def table(results: list[dict]) -> str:
 
 
 def main() -> int:
+    all_rows = rows() if sys.argv[1:2] != ["row"] else []
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -223,7 +207,7 @@ def main() -> int:
         p = sub.add_parser(mode, help=f"{mode} on every interpreter")
         p.add_argument("--only", action="append", metavar="NAME",
                        help="run only this row (repeatable): " +
-                       ", ".join(r.name for r in ROWS))
+                       ", ".join(r.name for r in all_rows))
         if mode == "bench":
             p.add_argument("--script", action="append", metavar="NAME",
                            help="run only bench/bench_NAME.py (repeatable; default: all)")
@@ -237,17 +221,17 @@ def main() -> int:
     if args.command == "row":
         return run_row(args)
 
-    unknown = sorted(set(args.only or []) - {r.name for r in ROWS})
+    unknown = sorted(set(args.only or []) - {r.name for r in all_rows})
     if unknown:
-        ap.error(f"unknown row {', '.join(unknown)}; rows: {', '.join(r.name for r in ROWS)}")
-    rows = [r for r in ROWS if not args.only or r.name in args.only]
+        ap.error(f"unknown row {', '.join(unknown)}; rows: {', '.join(r.name for r in all_rows)}")
+    chosen = [r for r in all_rows if not args.only or r.name in args.only]
     if args.command == "bench":
-        rows = [r for r in rows if not r.sanitize]  # a sanitized build's timings mean nothing
+        chosen = [r for r in chosen if not r.sanitize]  # a sanitized build's timings mean nothing
         if args.script:
             os.environ["FRAMESCOPE_BENCH"] = ",".join(args.script)
     started = time.monotonic()
     results = []
-    for row in rows:
+    for row in chosen:
         log(f"=== {row.name}")
         results.append(launch(row, args.command))
     log(f"done in {round(time.monotonic() - started)} s")
