@@ -134,7 +134,7 @@ def load(path: Path = REGISTRY) -> Registry:
             raise RegistryError(f"capabilities.{key}: keys are UPPER_CASE identifiers")
         since = _minor(entry["since"], key) if "since" in entry else first
         until = _minor(entry["until"], key) if "until" in entry else OPEN_END
-        if not first <= since < until or (until != OPEN_END and until > last):
+        if not first <= since <= last or since >= until or (until != OPEN_END and until > last):
             raise RegistryError(f"capabilities.{key}: [{since}, {until}) is not a range "
                                 f"inside 3.{first}-3.{last}")
         if since == first and until == OPEN_END:
