@@ -10,55 +10,8 @@
 
 #include <opcode.h>
 
-// 3.10 tracks try/with/loop nesting on a block stack (SETUP_FINALLY, POP_BLOCK, ...); its setter
-// checks jumps against a model of that block stack. 3.11 (bpo-40222, "zero-cost exceptions")
-// replaced the block stack by an exception table, and the setter by a model of the value stack.
-#define FS_HAS_BLOCK_STACK (PY_VERSION_HEX < 0x030B0000)
-#define FS_HAS_EXCEPTION_TABLE (PY_VERSION_HEX >= 0x030B0000)
-// 3.11 only: conditional jumps come as forward and backward variants, and the
-// JUMP_IF_{TRUE,FALSE}_OR_POP pair still exists (3.12 made all conditional jumps forward, and
-// removed the pair).
-#define FS_HAS_DIRECTED_CONDITIONAL_JUMPS \
-    (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000)
-// 3.11 and 3.12 seed a generator's model with the value its first send() pushes; 3.13+ start
-// from an empty stack and model RETURN_GENERATOR like any other instruction.
-#define FS_SEEDS_GENERATOR_START_VALUE (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000)
-// In 3.11 SEND's exit branch is modelled with the receiver popped; from 3.12 it keeps the stack.
-#define FS_SEND_EXIT_POPS (PY_VERSION_HEX < 0x030C0000)
-// In 3.11 FOR_ITER's exit branch pops the iterator; from 3.12 it jumps to END_FOR with both the
-// iterator and a value on the stack.
-#define FS_FOR_ITER_EXIT_POPS (PY_VERSION_HEX < 0x030C0000)
-// 3.12 gave LOAD_ATTR the method bit (LOAD_METHOD folded into it, gh-93429).
-#define FS_HAS_LOAD_ATTR_METHOD (PY_VERSION_HEX >= 0x030C0000)
-// 3.12 alone models CALL explicitly (NULL-or-self, callable and arguments replaced by one
-// result); other versions use its stack effect like any other instruction's.
-#define FS_MODELS_CALL (PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000)
-// From 3.12 the NULL that LOAD_GLOBAL pushes for a call is modelled as NULL; 3.11 counts it as
-// an object.
-#define FS_MODELS_LOAD_GLOBAL_NULL (PY_VERSION_HEX >= 0x030C0000)
-// 3.13 (gh-117045) pushes the NULL (or self) above the callable instead of below it.
-#define FS_NULL_ABOVE_CALLABLE (PY_VERSION_HEX >= 0x030D0000)
-// RETURN_CONST existed in 3.12 and 3.13 (gh-101632 added it, 3.14 removed it again).
-#define FS_HAS_RETURN_CONST (PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000)
-// SWAP and COPY keep the kinds of the entries they move (3.11 introduced both).
-#define FS_MODELS_SWAP_COPY (PY_VERSION_HEX >= 0x030B0000)
-// 3.15: GET_ITER pushes the iterator and an index beside it ("virtual iterators"); the index
-// is a tagged integer, not an object.
-#define FS_GET_ITER_PUSHES_INDEX (PY_VERSION_HEX >= 0x030F0000)
-// 3.14 pushes the re-raise location of an exception handler as a tagged integer, not an int
-// object.
-#define FS_TAGGED_LASTI (PY_VERSION_HEX >= 0x030E0000)
-// 3.11+ generators and coroutines begin with a prologue (RETURN_GENERATOR, POP_TOP, then RESUME)
-// that runs when the generator object is made; 3.10's begin with GEN_START.
-#define FS_HAS_RETURN_GENERATOR (PY_VERSION_HEX >= 0x030B0000)
-// 3.12 moved line events to sys.monitoring; the setter asks which monitoring event is being
-// delivered (tstate->what_event) instead of whether the frame has a trace function.
-#define FS_HAS_MONITORING (PY_VERSION_HEX >= 0x030C0000)
-// 3.11 only: a suspended generator's pending jump is made by the generator itself, through a copy
-// of its code with a short tail appended (jump/resume_tail.cpp). 3.12+ have sys.monitoring's
-// resumption event instead. 3.10 could do the same but needs none of it (its frame-evaluation
-// watch costs nothing measurable), and its block stack would need a tail of its own.
-#define FS_HAS_RESUME_TAIL (PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000)
+// The capabilities below compat/ branches on (FS_HAS_BLOCK_STACK, FS_MODELS_CALL, ...) are the
+// version registry's (versions.toml), each with the CPython change that made it.
 
 // A debug build's setter asserts that its model is consistent at every jump target, and from
 // 3.12 also the kinds it expects at POP_EXCEPT, RERAISE, RETURN_VALUE and LOAD_ATTR.
@@ -67,7 +20,7 @@
 #else
 #define FS_SETTER_ASSERTS 0
 #endif
-#define FS_SETTER_ASSERTS_KINDS (FS_SETTER_ASSERTS && PY_VERSION_HEX >= 0x030C0000)
+#define FS_SETTER_ASSERTS_KINDS (FS_SETTER_ASSERTS && FS_DEBUG_SETTER_CHECKS_KINDS)
 
 // (INLINE_CACHE_ENTRIES_FOR_ITER and _SEND, 3.12+, come from pycore_code.h, which
 // compat/python.hpp includes.)

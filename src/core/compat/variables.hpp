@@ -14,20 +14,10 @@
 
 #include "compat/frames.hpp"
 
-// 3.12 (PEP 709) inlines comprehensions: their iteration variables become "hidden" slots of the
-// enclosing code, live only while the comprehension runs.
-#define FS_HAS_HIDDEN_LOCALS (PY_VERSION_HEX >= 0x030C0000)
-// 3.13 (PEP 667): frame.f_locals is a write-through proxy, extra keys are stored on the frame
-// object, and the interpreter no longer keeps a dict copy of function locals.
-#define FS_HAS_EXTRA_LOCALS (PY_VERSION_HEX >= 0x030D0000)
-// 3.14 lets the value stack hold borrowed references to locals (LOAD_FAST_BORROW): a value that
-// a write replaces must stay alive until the frame ends, in f_overwritten_fast_locals.
-#define FS_HAS_BORROWED_LOCALS (PY_VERSION_HEX >= 0x030E0000)
-// 3.13+ may be built with the tier-2 optimizer (the JIT), whose traces can rely on what a code
-// object's locals hold; a write from outside must invalidate them. Whether the interpreter has
-// one is not visible to extensions at compile time (_Py_TIER2 is a flag of CPython's own build),
-// so the hook is looked up when the core loads.
-#define FS_HAS_TIER2_EXECUTORS (PY_VERSION_HEX >= 0x030D0000)
+// FS_HAS_HIDDEN_LOCALS (PEP 709), FS_HAS_EXTRA_LOCALS (PEP 667), FS_HAS_BORROWED_LOCALS and
+// FS_HAS_TIER2_EXECUTORS are the version registry's (versions.toml), with their causes. Whether
+// an interpreter really has the tier-2 optimizer is not visible at compile time (_Py_TIER2 is a
+// flag of CPython's own build), so that hook is looked up when the core loads.
 #if FS_HAS_TIER2_EXECUTORS
 #include <dlfcn.h>
 #endif
