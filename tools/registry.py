@@ -4,7 +4,7 @@
     tools/registry.py header OUT      fs_registry.h for the C++ core and the remote reader
     tools/registry.py caps OUT        framescope/_caps.py for the running interpreter's tests
     tools/registry.py range           "FIRST;LAST" minor versions, for CMake
-    tools/registry.py rows            the names of the test matrix's rows
+    tools/registry.py rows [--source pyenv|debian]  the names of the test matrix's rows
     tools/registry.py packages        the Debian packages of the test root's rows
     tools/registry.py readme [--write]  the README's interpreter table: print it, or rewrite it
     tools/registry.py check           validate versions.toml (exit 1 with the reasons)
@@ -363,8 +363,8 @@ def main(argv: list[str]) -> int:
             _write(rest[0], caps_module(reg))
         elif cmd == "range" and not rest:
             print(f"{reg.first};{reg.last}")
-        elif cmd == "rows" and not rest:
-            print(" ".join(r.name for r in reg.rows))
+        elif cmd == "rows" and rest in ([], ["--source", "pyenv"], ["--source", "debian"]):
+            print(" ".join(r.name for r in reg.rows if not rest or r.source == rest[1]))
         elif cmd == "packages" and not rest:
             print(" ".join(p for r in reg.rows if r.source == "debian" for p in r.packages))
         elif cmd == "readme" and rest in ([], ["--write"]):
