@@ -195,23 +195,6 @@ def test_a_jump_impossible_when_due_is_dropped_with_a_runtime_warning():
         assert goto_into_handler() == "body"  # ran normally
 
 
-def test_a_jump_refused_as_soon_as_its_start_is_known():
-    def f():
-        framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 100)
-    with pytest.raises(ValueError, match="comes after the current code block"):
-        f()
-
-    def g(log):
-        framescope.jump(sys._getframe(), line_of(g, "in"))
-        log.append("next")
-        for i in range(2):
-            log.append(i)  # in
-    log = []
-    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
-        g(log)
-    assert log == []
-
-
 def test_warning_as_error_is_still_not_raised_in_the_frame(capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
