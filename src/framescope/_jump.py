@@ -169,11 +169,12 @@ def _finished(p: _Pending) -> None:
 # ---- 3.12+: sys.monitoring ----------------------------------------------------------------
 
 _tool: int | None = None
+# (Type checkers checking for 3.10 or 3.11 know no sys.monitoring; these run on 3.12+ only.)
 
 
 def _claim_tool() -> int:
     global _tool
-    mon = sys.monitoring
+    mon = sys.monitoring  # type: ignore[attr-defined, unused-ignore]
     if _tool is not None and mon.get_tool(_tool) == _TOOL_NAME:
         return _tool
     taken = []
@@ -197,12 +198,13 @@ def _claim_tool() -> int:
 def _update_events(code: types.CodeType) -> None:
     if _tool is None:
         return
-    ev = sys.monitoring.events
+    mon = sys.monitoring  # type: ignore[attr-defined, unused-ignore]
+    ev = mon.events
     events = 0
     for p in _pending.values():
         if p.code is code:
             events |= (ev.PY_RESUME if p.at_resume else ev.LINE) | ev.PY_RETURN
-    sys.monitoring.set_local_events(_tool, code, events)
+    mon.set_local_events(_tool, code, events)
 
 
 def _event_frame() -> types.FrameType:
