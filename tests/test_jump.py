@@ -215,7 +215,8 @@ def test_generator_prologue_is_refused():
         with pytest.raises(ValueError, match="start of a generator"):
             framescope.jump(g, line_of(gen, "def"))
     else:
-        # No prologue (3.10: GEN_START, on the first body line): the def line is no generator
+        # No prologue (RETURN_GENERATOR came with bpo-46409 in 3.11; 3.10 starts a generator
+        # with bpo-43683's GEN_START, on the first body line): the def line is no generator
         # start. The jump is made from the first line event after the resumption (the line of
         # `yield 2`) and lands on the first body line: the body runs again.
         assert message is None or "start of a generator" not in message
@@ -601,8 +602,8 @@ def test_throw_into_a_generator_with_a_pending_jump_reaches_its_handler():
         assert framescope.pending_jump(g) is None
         assert list(g) == ["last"]
     elif _caps.HAS_MONITORING:
-        # A throw is no resumption event (PY_THROW, not PY_RESUME): the jump waits for the
-        # next send().
+        # A throw is no resumption event (PEP 669: PY_THROW, not PY_RESUME): the jump waits
+        # for the next send().
         assert framescope.pending_jump(g) == line_of(catches_thrown, "last")
         assert list(g) == ["last"]
 

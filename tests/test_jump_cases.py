@@ -231,8 +231,9 @@ def test_backwards_out_of_a_with_block():
         f(log)
         assert log == ["top", 1, "top", 1, -1, "end"]
     else:
-        # The jump starts at the block's exit, where the block-stack setter (3.10) would pop
-        # a value the frame still needs: framescope refuses what CPython would accept there.
+        # The jump starts at the block's exit, where the block-stack setter (3.10's
+        # frame_setlineno, Objects/frameobject.c; bpo-40222 replaced it in 3.11) would pop a
+        # value the frame still needs: framescope refuses what CPython would accept there.
         with pytest.raises(ValueError, match="CPython accepts this jump"):
             f(log)
         assert log == ["top", 1, -1]
@@ -509,8 +510,9 @@ def test_over_a_comprehension():
         log.append(squares)  # after
     log = []
     if _caps.HAS_BLOCK_STACK:
-        # The block-stack setter (3.10) takes the GET_ITER that feeds the comprehension for
-        # the start of a for loop that never ends: every later line looks like its inside.
+        # The block-stack setter (mark_stacks in 3.10's Objects/frameobject.c) takes the
+        # GET_ITER that feeds the comprehension for the start of a for loop that never ends:
+        # every later line looks like its inside.
         with pytest.raises(ValueError, match="can't jump into the body of a for loop"):
             f(log)
         assert log == []

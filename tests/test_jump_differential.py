@@ -128,8 +128,8 @@ def test_the_generator_prologue_jump_is_refused_and_is_a_crash_case(isolated):
     """The jump CPython accepts onto a generator's first line, performed by CPython's setter
     in a child: the generator ends returning a second generator on its own frame, and the
     interpreter usually dies when that one runs. can_jump refuses it where generators have a
-    prologue (3.11+; 3.10 has none: the def line holds no code there, and the jump lands on the
-    first body line)."""
+    prologue (RETURN_GENERATOR, bpo-46409, 3.11+; 3.10 has none: the def line holds no code
+    there, and the jump lands on the first body line)."""
     from framescope import _caps, can_jump
 
     def gen():

@@ -491,7 +491,8 @@ def _post_mortem(stack: list[types.FrameType], tb: types.TracebackType | None) -
 
 
 def pm() -> None:
-    """post_mortem() of the last uncaught exception (sys.last_exc / sys.last_traceback)."""
+    """post_mortem() of the last uncaught exception (sys.last_exc, 3.12+ by gh-102778; before,
+    sys.last_traceback)."""
     exc = getattr(sys, "last_exc", None)
     tb = exc.__traceback__ if exc is not None else getattr(sys, "last_traceback", None)
     if tb is None:

@@ -279,7 +279,8 @@ def _hold_thread(target: types.FrameType, suspended: bool) -> None:
     for an outer frame, once the call it waits on returns (until then only other code runs);
     for a suspended generator, once it is resumed (watched through the interpreter's
     frame-evaluation function, PEP 523: a C call per frame evaluation, and on 3.11 Python
-    calls are no longer inlined meanwhile). Any other trace function (a C tracer's object) is chained through
+    calls are no longer inlined meanwhile: bpo-45256 inlines them only under the default
+    evaluation function). Any other trace function (a C tracer's object) is chained through
     _thread_hook.
     """
     ident = threading.get_ident()
@@ -476,9 +477,10 @@ def jump(frame: _Target, lineno: int) -> None:
                          "of a new frame)")
     suspended = status == "suspended"
     # 3.12+ jumps a suspended generator from its resumption event, 3.11 by its resume tail.
-    # 3.10 jumps it from its first line event after resuming: its setter, called from the
-    # 'call' event that reports a resumption, lands one instruction past the target with the
-    # value sent in left on the stack.
+    # 3.10 jumps it from its first line event after resuming: its setter (frame_setlineno in
+    # 3.10's Objects/frameobject.c), called from the 'call' event that reports a resumption,
+    # lands one instruction past the target with the value sent in left on the stack. From
+    # 3.11 a resumption is a place in the code, RESUME (bpo-45923).
     at_resume = suspended and _AT_RESUME
     if not suspended and not _on_this_thread(frame):
         raise ValueError(f"the frame of {_describe(frame)} is running in another thread: "
