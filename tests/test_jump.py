@@ -596,16 +596,22 @@ def test_throw_into_a_generator_with_a_pending_jump_reaches_its_handler():
     g = catches_thrown()
     next(g)
     framescope.jump(g, line_of(catches_thrown, "last"))
-    assert g.throw(ValueError("boom")) == [("caught", "boom")]
-    if _caps.HAS_RESUME_TAIL:
-        # The throw resumed the generator past its tail: the jump is not made.
-        assert framescope.pending_jump(g) is None
-        assert list(g) == ["last"]
-    elif _caps.HAS_MONITORING:
+    if _caps.HAS_RESUME:
+        assert g.throw(ValueError("boom")) == [("caught", "boom")]
+    else:
+        # No RESUME (3.10): the jump is due at the first line event after the resumption,
+        # the handler's, where the setter refuses to leave an 'except' block: it is dropped.
+        with pytest.warns(RuntimeWarning, match="can't jump out of an 'except' block"):
+            assert g.throw(ValueError("boom")) == [("caught", "boom")]
+    if _caps.HAS_MONITORING:
         # A throw is no resumption event (PEP 669: PY_THROW, not PY_RESUME): the jump waits
         # for the next send().
         assert framescope.pending_jump(g) == line_of(catches_thrown, "last")
-        assert list(g) == ["last"]
+    else:
+        # 3.11: the throw resumed the generator past its tail; 3.10: the jump was dropped.
+        # Either way it is not made.
+        assert framescope.pending_jump(g) is None
+    assert list(g) == ["last"]
 
 
 def raises_at_yield():
