@@ -18,6 +18,7 @@ import time
 from _timing import compare, fmt_time, heading, parse_args, print_table, verdict
 
 import framescope
+from framescope import _caps
 
 
 def helper(i):
@@ -92,9 +93,9 @@ def measure(waiter, workload, n: int, rounds: int) -> tuple[float, float]:
 def main() -> int:
     args = parse_args(__doc__, rounds=41, extra=lambda ap: ap.add_argument(
         "--n", type=int, default=30_000, help="iterations per batch (default 30000)"))
-    if sys.version_info >= (3, 12):
+    if _caps.HAS_MONITORING:
         mechanism = "sys.monitoring local events"
-    elif sys.version_info >= (3, 11):
+    elif _caps.HAS_RESUME_TAIL:
         mechanism = "the frame's trace function (outer frame); the generator's own code (resume tail)"
     else:
         mechanism = ("the frame's trace function (outer frame); the frame-evaluation function "

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from framescope import _caps
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "framescope", *args], capture_output=True,
@@ -15,7 +17,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_demo_runs_and_shows_the_stack():
     proc = run("demo")
     assert proc.returncode == 0, proc.stderr
-    names = ("Pipeline.tax", "Pipeline.price") if sys.version_info >= (3, 11) else \
+    names = ("Pipeline.tax", "Pipeline.price") if _caps.HAS_CO_QUALNAME else \
         ("  tax  (", "  price  (")
     assert all(name in proc.stdout for name in names), proc.stdout
     assert "x slower" in proc.stdout
@@ -30,8 +32,8 @@ def test_demo_changes_a_variable_in_an_outer_frame():
     proc = run("demo")
     assert proc.returncode == 0, proc.stderr
     assert "with framescope.locals:  the loop ran 2 times" in proc.stdout
-    # f_locals writes reach the frame only from 3.13 (PEP 667).
-    lost = "5 times" if sys.version_info < (3, 13) else "2 times"
+    # f_locals writes reach the frame only where it is PEP 667's write-through proxy.
+    lost = "2 times" if _caps.F_LOCALS_WRITES_THROUGH else "5 times"
     assert f"with f_locals:           the loop ran {lost}" in proc.stdout
 
 

@@ -11,6 +11,7 @@ import warnings
 import pytest
 
 import framescope
+from framescope import _caps
 
 
 def line_of(fn, marker: str) -> int:
@@ -195,23 +196,6 @@ def test_a_jump_impossible_when_due_is_dropped_with_a_runtime_warning():
         assert goto_into_handler() == "body"  # ran normally
 
 
-def test_a_jump_refused_as_soon_as_its_start_is_known():
-    def f():
-        framescope.jump(sys._getframe(), f.__code__.co_firstlineno + 100)
-    with pytest.raises(ValueError, match="comes after the current code block"):
-        f()
-
-    def g(log):
-        framescope.jump(sys._getframe(), line_of(g, "in"))
-        log.append("next")
-        for i in range(2):
-            log.append(i)  # in
-    log = []
-    with pytest.raises(ValueError, match="^can't jump into the body of a for loop$"):
-        g(log)
-    assert log == []
-
-
 def test_warning_as_error_is_still_not_raised_in_the_frame(capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -226,10 +210,18 @@ def test_generator_prologue_is_refused():
     g = gen()
     next(g)
     message = framescope.can_jump(gen.__code__, g.gi_frame.f_lasti, line_of(gen, "def"))
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_RETURN_GENERATOR:
         assert message is not None and "CPython accepts this jump" in message
         with pytest.raises(ValueError, match="start of a generator"):
             framescope.jump(g, line_of(gen, "def"))
+    else:
+        # No prologue (RETURN_GENERATOR came with bpo-46409 in 3.11; 3.10 starts a generator
+        # with bpo-43683's GEN_START, on the first body line): the def line is no generator
+        # start. The jump is made from the first line event after the resumption (the line of
+        # `yield 2`) and lands on the first body line: the body runs again.
+        assert message is None or "start of a generator" not in message
+        framescope.jump(g, line_of(gen, "def"))
+        assert list(g) == [1, 2]
 
 
 def test_bad_arguments():
@@ -312,12 +304,14 @@ def test_cancel_on_a_generator_and_no_trace_left_behind():
     assert sys.gettrace() is before
 
 
-EVAL_WATCH = sys.version_info < (3, 11)
-RESUME_TAIL = sys.version_info[:2] == (3, 11)
+# No RESUME instruction (3.10): a suspended generator's resumption is watched for with the
+# frame-evaluation function, and the jump made from its first line event.
+EVAL_WATCH = not _caps.HAS_RESUME
+RESUME_TAIL = _caps.HAS_RESUME_TAIL
 
 
-@pytest.mark.skipif(not EVAL_WATCH, reason="3.10 only: 3.11 places the jump in the generator's "
-                    "code, 3.12+ waits with sys.monitoring local events")
+@pytest.mark.skipif(not EVAL_WATCH, reason="a resumed generator jumps at its RESUME (the "
+                    "resume tail, or sys.monitoring's PY_RESUME): no frame-evaluation watch")
 def test_waiting_generator_traces_nothing_and_leaves_nothing_behind():
     # On 3.10 the wait for a resumption is the frame-evaluation function's (PEP 523): no
     # trace or profile function runs meanwhile, and the default evaluation is back afterwards.
@@ -338,8 +332,8 @@ def test_waiting_generator_traces_nothing_and_leaves_nothing_behind():
     assert list(g) == [2, 3, 4]
 
 
-@pytest.mark.skipif(not EVAL_WATCH, reason="3.10 only: 3.11 places the jump in the generator's "
-                    "code, 3.12+ waits with sys.monitoring local events")
+@pytest.mark.skipif(not EVAL_WATCH, reason="a resumed generator jumps at its RESUME (the "
+                    "resume tail, or sys.monitoring's PY_RESUME): no frame-evaluation watch")
 def test_waiting_generator_with_another_frame_evaluator():
     # Another tool's evaluation function, installed before the jump and after it: the jump
     # happens and that tool keeps seeing every frame.
@@ -376,8 +370,8 @@ def test_waiting_generator_with_another_frame_evaluator():
     assert _testing.eval_frame() == "default"
 
 
-@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
-                    "tail added to a copy of their code")
+@pytest.mark.skipif(not RESUME_TAIL, reason="no resume tail: a suspended generator's jump is "
+                    "not placed in a copy of its code (sys.monitoring, or a line event)")
 def test_resume_tail_traces_nothing_while_it_waits():
     from framescope import _testing
     g = counting()
@@ -399,8 +393,8 @@ def test_resume_tail_traces_nothing_while_it_waits():
     assert list(g) == []
 
 
-@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
-                    "tail added to a copy of their code")
+@pytest.mark.skipif(not RESUME_TAIL, reason="no resume tail: a suspended generator's jump is "
+                    "not placed in a copy of its code (sys.monitoring, or a line event)")
 def test_resume_tail_cancelled_puts_the_frame_back_exactly():
     g = counting()
     next(g)
@@ -414,8 +408,8 @@ def test_resume_tail_cancelled_puts_the_frame_back_exactly():
     assert list(g) == [2, 3, 4]
 
 
-@pytest.mark.skipif(not RESUME_TAIL, reason="3.11 only: its suspended generators jump by a "
-                    "tail added to a copy of their code")
+@pytest.mark.skipif(not RESUME_TAIL, reason="no resume tail: a suspended generator's jump is "
+                    "not placed in a copy of its code (sys.monitoring, or a line event)")
 def test_resume_tail_copy_dies_with_its_generator():
     import gc
     import weakref
@@ -503,9 +497,9 @@ def test_suspended_generator_jumps_out_of_a_handler_a_with_and_a_loop():
     log = []
     g = leaves_blocks(log)
     assert next(g) == 0
-    if sys.version_info < (3, 11):
-        # 3.10 jumps at the first line after the yield, inside the handler: its setter
-        # refuses to leave an 'except' block from there.
+    if not _caps.HAS_RESUME:
+        # No RESUME (3.10): the jump starts at the first line after the yield, inside the
+        # handler, and the setter refuses to leave an 'except' block from there.
         with pytest.raises(ValueError, match="^can't jump out of an 'except' block$"):
             framescope.jump(g, line_of(leaves_blocks, "out"))
         return
@@ -529,8 +523,9 @@ def test_suspended_coroutine_jumps_from_an_await_inside_call_arguments():
     framescope.jump(coro, line_of(awaits_in_arguments, "c"))
     with pytest.raises(StopIteration):
         coro.send(None)
-    # 3.10 jumps at the first line after the await's: that line completes first.
-    assert log == (["c"] if sys.version_info >= (3, 11) else [2, "c"])
+    # No RESUME (3.10): the jump starts at the first line after the await's, which completes
+    # first.
+    assert log == (["c"] if _caps.HAS_RESUME else [2, "c"])
 
 
 class Tracked:
@@ -601,15 +596,22 @@ def test_throw_into_a_generator_with_a_pending_jump_reaches_its_handler():
     g = catches_thrown()
     next(g)
     framescope.jump(g, line_of(catches_thrown, "last"))
-    assert g.throw(ValueError("boom")) == [("caught", "boom")]
-    if sys.version_info[:2] == (3, 11):
-        # The throw resumed the generator past its tail: the jump is not made.
-        assert framescope.pending_jump(g) is None
-        assert list(g) == ["last"]
-    elif sys.version_info >= (3, 12):
-        # A throw is no resumption event: the jump waits for the next send().
+    if _caps.HAS_RESUME:
+        assert g.throw(ValueError("boom")) == [("caught", "boom")]
+    else:
+        # No RESUME (3.10): the jump is due at the first line event after the resumption,
+        # the handler's, where the setter refuses to leave an 'except' block: it is dropped.
+        with pytest.warns(RuntimeWarning, match="can't jump out of an 'except' block"):
+            assert g.throw(ValueError("boom")) == [("caught", "boom")]
+    if _caps.HAS_MONITORING:
+        # A throw is no resumption event (PEP 669: PY_THROW, not PY_RESUME): the jump waits
+        # for the next send().
         assert framescope.pending_jump(g) == line_of(catches_thrown, "last")
-        assert list(g) == ["last"]
+    else:
+        # 3.11: the throw resumed the generator past its tail; 3.10: the jump was dropped.
+        # Either way it is not made.
+        assert framescope.pending_jump(g) is None
+    assert list(g) == ["last"]
 
 
 def raises_at_yield():
@@ -665,9 +667,10 @@ def test_a_tracer_set_while_a_generator_waits_sees_its_resumption_and_stays():
         sys.settrace(None)
     assert after is tracer
     assert events[0] == ("call", line_of(counting, "four") - 3)  # resumed at the first yield
-    if sys.version_info < (3, 11):
-        # 3.10 applies the jump from the frame's f_trace, which a tracer set meanwhile takes
-        # over at the resumption's 'call' event: the jump waits on (a known limit).
+    if not _caps.HAS_RESUME:
+        # No RESUME (3.10): the jump is applied from the frame's f_trace, which a tracer set
+        # meanwhile takes over at the resumption's 'call' event: the jump waits on (a known
+        # limit).
         assert value == 2
         assert framescope.cancel_jump(g)
         return
@@ -705,8 +708,9 @@ def test_a_delegating_generator_jumps_when_resumed():
     g = delegating(log)
     assert next(g) == "inner 1"
     framescope.jump(g, line_of(delegating, "after"))
-    if sys.version_info < (3, 11):
-        # 3.10 jumps from the next line event of the outer frame: once `yield from` is done.
+    if not _caps.HAS_RESUME:
+        # No RESUME (3.10): the jump is made from the next line event of the outer frame,
+        # once `yield from` is done.
         assert next(g) == "inner 2"
     assert next(g) == "after"
     # The jump abandoned the inner generator (3.11+: dropped from the stack, then freed).
@@ -734,10 +738,10 @@ def test_throw_handled_by_the_generator_delegated_to():
     next(g)
     framescope.jump(g, line_of(outer_of_sub, "after"))
     assert g.throw(KeyError("k")) == "after"
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_RESUME:
         assert log == ["sub returned"]
     else:
-        assert log == []  # 3.10: the resumption was a resumption: jumped from the next line
+        assert log == []  # no RESUME: the throw was a resumption, jumped from the next line
 
 
 def cleans_up(log):
@@ -759,7 +763,7 @@ def test_an_exception_rethrown_after_suspending_in_a_finally():
     frame = g.gi_frame
     framescope.jump(g, line_of(cleans_up, "never"))
     assert g.throw(ValueError("v")) == "cleanup"
-    if sys.version_info >= (3, 12):
+    if _caps.HAS_MONITORING:
         # The throw was no resumption event: the jump waits, and is made from the finally.
         assert framescope.pending_jump(frame) == line_of(cleans_up, "never")
         assert next(g) == "never"
@@ -800,8 +804,9 @@ def test_an_exception_raised_as_the_generator_resumes_reaches_its_handlers():
             next(g)
     finally:
         sys.settrace(None)
-    # (3.10 raises a 'call' event's exception before the frame runs at all.)
-    assert log == (["finally"] if sys.version_info >= (3, 11) else [])
+    # The 'call' event comes from RESUME, inside the frame (bpo-45923, 3.11+): its exception
+    # goes through the frame's handlers. 3.10 raises it before the frame runs at all.
+    assert log == (["finally"] if _caps.HAS_RESUME else [])
 
 
 def test_a_new_jump_replaces_the_pending_one():
@@ -886,7 +891,7 @@ def skip_assignment():
 
 
 def test_locals_left_unbound_are_handled_as_cpython_does():
-    if sys.version_info >= (3, 12):
+    if _caps.JUMP_BINDS_UNBOUND_LOCALS:
         # CPython binds None to them, with a RuntimeWarning.
         with pytest.warns(RuntimeWarning, match="assigning None to 1 unbound local"):
             assert skip_assignment() is None
@@ -915,13 +920,13 @@ def outer_with_handler():
 
 def test_outer_frame_whose_call_raises():
     log = outer_with_handler()
-    if sys.version_info >= (3, 12):
+    if _caps.HAS_MONITORING:
         # The frame's next line event is the handler's first line: the jump starts there
         # (leaving the handler, and the exception, behind).
         assert log == []
     else:
-        # 3.10/3.11 watch for the call's return by its frame being freed; a frame the
-        # exception's traceback holds is freed when the handler has finished.
+        # Without sys.monitoring the call's return is watched for by its frame being freed; a
+        # frame the exception's traceback holds is freed when the handler has finished.
         assert log == ["handler", "handler 2"]
 
 
@@ -1064,7 +1069,7 @@ def test_monitoring_tool_ids_taken(isolated):
             print(exc)
     """)
     assert proc.returncode == 0, proc.stderr
-    if sys.version_info >= (3, 12):
+    if _caps.HAS_MONITORING:
         assert "needs a sys.monitoring tool id" in proc.stdout
         assert "3 ('one')" in proc.stdout and "4 ('two')" in proc.stdout
     else:

@@ -23,6 +23,7 @@ import sys
 import pytest
 
 import framescope
+from framescope import _caps
 
 UNBOUND = "assigning None to"
 
@@ -54,8 +55,9 @@ class Noting:
 
 
 def unbound_warning():
-    """CPython 3.12+ binds None to locals a jump leaves unbound, with a warning."""
-    if sys.version_info >= (3, 12):
+    """CPython binds None to locals a jump leaves unbound, with a warning, since gh-93143
+    (3.12+); before, reading one raises UnboundLocalError."""
+    if _caps.JUMP_BINDS_UNBOUND_LOCALS:
         return pytest.warns(RuntimeWarning, match=UNBOUND)
     return _nothing()
 
@@ -225,12 +227,13 @@ def test_backwards_out_of_a_with_block():
                 goto("top")
         log.append("end")
     log = []
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_EXCEPTION_TABLE:
         f(log)
         assert log == ["top", 1, "top", 1, -1, "end"]
     else:
-        # The jump starts at the block's exit, where 3.10's setter would pop a value the
-        # frame still needs: framescope refuses what CPython would accept there.
+        # The jump starts at the block's exit, where the block-stack setter (3.10's
+        # frame_setlineno, Objects/frameobject.c; bpo-40222 replaced it in 3.11) would pop a
+        # value the frame still needs: framescope refuses what CPython would accept there.
         with pytest.raises(ValueError, match="CPython accepts this jump"):
             f(log)
         assert log == ["top", 1, -1]
@@ -256,9 +259,9 @@ def test_into_a_with_block_is_refused():
             log.append("inside")  # inside
         log.append("end")
     log = []
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_EXCEPTION_TABLE:  # the setter compares value stacks
         message = "incompatible stacks"
-    else:
+    else:  # the setter's block stack
         message = "can't jump into the body of a with statement"
     with pytest.raises(ValueError, match=message):
         f(log)
@@ -272,14 +275,14 @@ def test_across_with_blocks():
         with Noting(log, 2):
             log.append("second")  # second
     log = []
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_EXCEPTION_TABLE:
         f(log)
         # The jump starts at the first block's exit (the line after the goto) and lands in the
         # second block, whose place on the stack holds the same kind of value: the first
         # block's __exit__. So the second block ends by calling it; its __enter__ never ran.
         assert log == [1, "second", -1]
     else:
-        # 3.10 has left the first block's block-stack entry by then.
+        # The block stack (3.10) has lost the first block's entry by then.
         with pytest.raises(ValueError, match="can't jump into the body of a with statement"):
             f(log)
         assert log == [1, -1]  # the exception left the block, calling its __exit__
@@ -323,7 +326,7 @@ def test_into_a_try_body():
         finally:
             log.append("finally")
     log = []
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_EXCEPTION_TABLE:
         # A try statement sets nothing up at run time any more (exception table).
         f(log)
         assert log == ["body", "finally"]
@@ -399,7 +402,7 @@ def test_out_of_an_except_block():
         log.append("after")  # after
         return sys.exc_info()[0]
     log = []
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_EXCEPTION_TABLE:
         # The handled exception is dropped with the handler.
         assert f(log) is None
         assert log == ["after"]
@@ -506,19 +509,20 @@ def test_over_a_comprehension():
         squares = [i * i for i in range(3)]
         log.append(squares)  # after
     log = []
-    if sys.version_info >= (3, 12):
-        with unbound_warning():
-            f(log)
-        assert log == [None]
-    elif sys.version_info >= (3, 11):
-        with pytest.raises(UnboundLocalError):
-            f(log)
-    else:
-        # 3.10's block model takes the GET_ITER that feeds the comprehension for the start of
-        # a for loop that never ends: every later line looks like the inside of a loop.
+    if _caps.HAS_BLOCK_STACK:
+        # The block-stack setter (mark_stacks in 3.10's Objects/frameobject.c) takes the
+        # GET_ITER that feeds the comprehension for the start of a for loop that never ends:
+        # every later line looks like its inside.
         with pytest.raises(ValueError, match="can't jump into the body of a for loop"):
             f(log)
         assert log == []
+    elif _caps.JUMP_BINDS_UNBOUND_LOCALS:
+        with unbound_warning():
+            f(log)
+        assert log == [None]
+    else:
+        with pytest.raises(UnboundLocalError):
+            f(log)
 
 
 def test_a_coroutine_jumps_over_an_await():

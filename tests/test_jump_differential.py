@@ -127,15 +127,16 @@ def test_can_jump_agrees_with_cpython():
 def test_the_generator_prologue_jump_is_refused_and_is_a_crash_case(isolated):
     """The jump CPython accepts onto a generator's first line, performed by CPython's setter
     in a child: the generator ends returning a second generator on its own frame, and the
-    interpreter usually dies when that one runs. can_jump refuses it on 3.11+ (3.10 has no
-    prologue: the def line holds no code there, and the jump lands on the first body line)."""
-    from framescope import can_jump
+    interpreter usually dies when that one runs. can_jump refuses it where generators have a
+    prologue (RETURN_GENERATOR, bpo-46409, 3.11+; 3.10 has none: the def line holds no code
+    there, and the jump lands on the first body line)."""
+    from framescope import _caps, can_jump
 
     def gen():
         for i in range(3):
             yield i
     first = gen.__code__.co_firstlineno
-    if sys.version_info < (3, 11):
+    if not _caps.HAS_RETURN_GENERATOR:
         yield_line = next(start for start, _, line in gen.__code__.co_lines()
                           if line == first + 2)
         assert can_jump(gen.__code__, yield_line, first) is None

@@ -22,8 +22,8 @@ import pytest
 
 import framescope
 from conftest import assert_clean_exit, run_isolated
-
-HAS_HIDDEN_LOCALS = sys.version_info >= (3, 12)  # PEP 709 inlined comprehensions
+from framescope import _caps
+from framescope._caps import HAS_HIDDEN_LOCALS  # PEP 709 inlined comprehensions
 
 
 def here():
@@ -138,8 +138,8 @@ class TestProxyBehaviours:
         assert view[1] == 2 and view[(1, "a")] == 3
 
     @pytest.mark.skipif(not HAS_HIDDEN_LOCALS,
-                        reason="before 3.12 a comprehension runs in a frame of its own, which "
-                               "has finished here (TestDeadFrames covers that)")
+                        reason="comprehensions are not inlined (PEP 709): one runs in a frame "
+                               "of its own, which has finished here (TestDeadFrames covers that)")
     def test_name_of_a_comprehension_variable_that_is_also_a_local(self):
         def f():
             view = [framescope.locals(sys._getframe()) for b in [0]][0]
@@ -349,8 +349,10 @@ class _StrSub(str):
     pass
 
 
-@pytest.mark.skipif(sys.version_info < (3, 14),
-                    reason="the reference is CPython 3.14's own FrameLocalsProxy")
+@pytest.mark.skipif(not _caps.FRAMELOCALSPROXY_DELETES_EXTRAS,
+                    reason="the reference, CPython's own FrameLocalsProxy with gh-125590's "
+                    "delete rules (extras deleted, variables refused), is not in this "
+                    "interpreter")
 def test_random_operations_match_the_native_proxy():
     """The same random operations on a view and on CPython's proxy of an identical frame give
     the same results, the same exception types and the same contents."""
@@ -692,9 +694,9 @@ class TestWrites:
         assert_clean_exit(proc)
         kind, value = proc.stdout.split()
         assert value == "99"
-        # 3.13+ shows a namespace frame with a running comprehension through a view, as
-        # f_locals does; before, the namespace dict itself.
-        assert kind == ("LocalsView" if sys.version_info >= (3, 13) else "dict")
+        # Where f_locals is PEP 667's proxy, a namespace frame with a running comprehension
+        # is shown through a view, as f_locals does; before, the namespace dict itself.
+        assert kind == ("LocalsView" if _caps.F_LOCALS_WRITES_THROUGH else "dict")
 
     def test_setvar_and_getvar(self):
         x = 1
@@ -735,11 +737,12 @@ class TestSurvivesTheLocalsCache:
         def f():
             x = 1
             frame = sys._getframe()
-            stale = frame.f_locals  # before 3.13: a dict copy the frame keeps
+            stale = frame.f_locals  # before PEP 667: a dict copy the frame keeps
             framescope.locals(frame)["x"] = 2
             framescope.locals(frame)["new"] = 3
             again = frame.f_locals
-            return x, again["x"], again["new"], stale["x"] if sys.version_info < (3, 13) else 2
+            return (x, again["x"], again["new"],
+                    2 if _caps.F_LOCALS_WRITES_THROUGH else stale["x"])
 
         assert f() == (2, 2, 3, 2)
 

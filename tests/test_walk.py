@@ -15,11 +15,10 @@ import types
 import pytest
 
 import framescope
-from framescope import FrameInfo
+from framescope import FrameInfo, _caps
 
 from conftest import assert_clean_exit, run_isolated
 
-HAS_QUALNAME = sys.version_info >= (3, 11)
 
 
 def expected(frame: types.FrameType | None, limit: int | None = None) -> list[tuple]:
@@ -29,7 +28,7 @@ def expected(frame: types.FrameType | None, limit: int | None = None) -> list[tu
     while frame is not None and (limit is None or len(out) < limit):
         code = frame.f_code
         out.append((code.co_filename, frame.f_lineno,
-                    code.co_qualname if HAS_QUALNAME else code.co_name,
+                    code.co_qualname if _caps.HAS_CO_QUALNAME else code.co_name,
                     frame.f_globals.get("__name__")))
         frame = frame.f_back
     return out
@@ -145,9 +144,9 @@ def test_audit_decision_follows_hooks_and_an_attached_tracer():
     # simulated here by raising it by hand.
     proc = run_isolated("""
         import ctypes, sys, framescope
-        from framescope import _core
+        from framescope import _caps, _core
         inline = _core.CAPABILITIES["inline_audit_check"]
-        assert inline == (sys.version_info >= (3, 13)), inline
+        assert inline == _caps.HAS_INLINE_AUDIT_CHECK, inline
         if not inline:
             assert _core._audit_wanted()  # PySys_Audit decides, every time
             print("delegated"); raise SystemExit
@@ -165,7 +164,7 @@ def test_audit_decision_follows_hooks_and_an_attached_tracer():
         print("decided")
     """)
     assert_clean_exit(proc)
-    assert proc.stdout.strip() == ("decided" if sys.version_info >= (3, 13) else "delegated")
+    assert proc.stdout.strip() == ("decided" if _caps.HAS_INLINE_AUDIT_CHECK else "delegated")
 
 
 def _readelf_audit_semaphore(path: str) -> int | None:
@@ -224,7 +223,7 @@ def test_qualified_names():
             return nested()
 
     inner, method = Outer().method()
-    if HAS_QUALNAME:
+    if _caps.HAS_CO_QUALNAME:
         assert method.function == "test_qualified_names.<locals>.Outer.method"
         assert inner.function == "test_qualified_names.<locals>.Outer.method.<locals>.nested"
     else:
@@ -282,13 +281,13 @@ def test_stack_creates_no_frame_objects():
 
     before, after, touched = recurse(8, inner)
     assert before == after
-    if sys.version_info >= (3, 11):
+    if _caps.HAS_INTERPRETER_FRAME:
         # The helper does see frame objects appear (sys._getframe(5) made one), and none of the
         # recursion's frames had one before.
         assert touched[5] and not before[5]
         assert not any(before[1:9])
     else:
-        assert all(after)  # 3.10: every frame is an object
+        assert all(after)  # 3.10 (no interpreter frames): every frame is an object
 
 
 def test_stack_under_a_trace_function():

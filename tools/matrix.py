@@ -28,7 +28,7 @@ import registry  # noqa: E402  (tools/registry.py: versions.toml)
 
 TREE = Path(__file__).resolve().parent.parent
 RESULTS = TREE / "build" / "results"
-TOOLS = ["scikit-build-core>=0.10", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8"]
+TOOLS = ["scikit-build-core>=1.0", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8", "mypy>=1.11"]
 
 
 def rows() -> list[registry.Row]:

@@ -29,6 +29,7 @@ Jumping a frame to another line, from outside any trace function::
 """
 
 from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING
 
 from framescope._core import (
     FrameInfo,
@@ -74,6 +75,17 @@ _Mapping.register(LocalsView)
 
 # The console (code, traceback, readline) and the jump machinery (dis, threading, warnings) are
 # loaded when first used, so that `import framescope` stays cheap for walking and variables.
+# Type checkers see them as the imports they stand for.
+if TYPE_CHECKING:
+    from framescope._console import (
+        breakpoint,
+        install_signal_handler,
+        interact,
+        pm,
+        post_mortem,
+    )
+    from framescope._jump import cancel_jump, jump, pending_jump
+
 _LAZY = {
     "breakpoint": "_console",
     "install_signal_handler": "_console",
@@ -86,7 +98,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'framescope' has no attribute {name!r}")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     import argparse
 
     import framescope
@@ -89,11 +93,11 @@ def _quick_dump_args(argv: list[str]) -> _Namespace | None:
 
 
 class _Namespace:
-    def __init__(self, **kw) -> None:
+    def __init__(self, **kw: object) -> None:
         self.__dict__.update(kw)
 
 
-def _dump(args) -> int:
+def _dump(args: Any) -> int:  # argparse's Namespace or the quick parser's
     from framescope import _remote
 
     try:

@@ -21,11 +21,16 @@ import traceback
 import types
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, Union
 
 import framescope
 from framescope._frames import qualname
 
 __all__ = ["breakpoint", "install_signal_handler", "interact", "pm", "post_mortem", "run_script"]
+
+if TYPE_CHECKING:
+    # What framescope.locals() gives: a function frame's view, or a namespace mapping.
+    _Variables = Union[framescope.LocalsView, MutableMapping[str, Any]]
 
 
 class _Leave(BaseException):
@@ -45,41 +50,41 @@ class _Exit:
         raise _Leave
 
 
-class _PromptLocals(MutableMapping):
+class _PromptLocals(MutableMapping[str, Any]):
     """The local namespace of code typed at the prompt: the frame's variables, then (reading
     only) its globals. Writes and deletes go to the frame's variables."""
 
-    def __init__(self, variables: MutableMapping, frame_globals: dict) -> None:
+    def __init__(self, variables: _Variables, frame_globals: dict[str, Any]) -> None:
         self.variables = variables
         self.frame_globals = frame_globals
         # `del name` at the prompt: the interpreter turns any error of the deletion into
         # NameError; the real reason is kept here for the console to show.
         self.refused_delete: Exception | None = None
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         try:
             return self.variables[key]
         except KeyError:
             return self.frame_globals[key]
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.variables[key] = value
 
-    def __delitem__(self, key) -> None:
+    def __delitem__(self, key: str) -> None:
         try:
             del self.variables[key]
         except ValueError as e:
             self.refused_delete = e
             raise
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[str]:
         return iter(self.variables)
 
     def __len__(self) -> int:
         return len(self.variables)
 
 
-class _PromptGlobals(dict):
+class _PromptGlobals(dict[str, Any]):
     """The globals of code typed at the prompt. It holds only a few names of its own; a lookup
     of any other name (from a nested function, lambda or comprehension typed at the prompt,
     which cannot see the local namespace) finds it in the frame's variables, then in its
@@ -88,7 +93,7 @@ class _PromptGlobals(dict):
 
     OWN = ("__builtins__", "__name__", "exit", "quit")
 
-    def __init__(self, variables: MutableMapping, frame: types.FrameType) -> None:
+    def __init__(self, variables: _Variables, frame: types.FrameType) -> None:
         super().__init__()
         self.variables = variables
         self.frame_globals = frame.f_globals
@@ -97,7 +102,7 @@ class _PromptGlobals(dict):
         self["exit"] = _Exit("exit")
         self["quit"] = _Exit("quit")
 
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> Any:
         try:
             return self.variables[key]
         except KeyError:
@@ -113,7 +118,8 @@ def _stack_from(frame: types.FrameType) -> list[types.FrameType]:
     return framescope.frames(frame)
 
 
-def _stack_of_traceback(tb: types.TracebackType, *, outward: bool = True) -> list[types.FrameType]:
+def _stack_of_traceback(tb: types.TracebackType | None, *,
+                        outward: bool = True) -> list[types.FrameType]:
     """The frames of a traceback, innermost (where it was raised) first; with `outward`, then
     the callers of its outermost frame that are still running."""
     frames = []
@@ -131,7 +137,7 @@ def _lineno(frame: types.FrameType, tb_lines: dict[int, int]) -> int:
 
 
 class _Style:
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.on = bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get(
             "NO_COLOR")
 
@@ -146,6 +152,11 @@ class _Style:
 
 class FrameConsole(code.InteractiveConsole):
     """A console over a stack of frames (innermost first), at stack[index]."""
+
+    # Given to exec() only, which takes any mapping as locals (typeshed says dict).
+    locals: MutableMapping[str, Any]  # type: ignore[assignment]
+    globals: dict[str, Any]
+    variables: _Variables
 
     def __init__(self, stack: list[types.FrameType], index: int = 0,
                  tb_lines: dict[int, int] | None = None) -> None:
@@ -174,7 +185,7 @@ class FrameConsole(code.InteractiveConsole):
             self.locals = _PromptLocals(variables, frame.f_globals)
         self.variables = variables
 
-    def namespace(self) -> dict:
+    def namespace(self) -> dict[str, Any]:
         """Every name the prompt can see (for completion)."""
         builtins = self.frame.f_builtins
         names = dict(vars(builtins) if isinstance(builtins, types.ModuleType) else builtins)
@@ -185,7 +196,7 @@ class FrameConsole(code.InteractiveConsole):
 
     # -- running typed code --
 
-    def runcode(self, code_obj) -> None:
+    def runcode(self, code_obj: types.CodeType) -> None:
         if isinstance(self.locals, _PromptLocals):
             self.locals.refused_delete = None
         try:
@@ -373,7 +384,7 @@ class _Readline:
 
     def __init__(self, console: FrameConsole) -> None:
         self.console = console
-        self.readline = None
+        self.readline: types.ModuleType | None = None
         if not sys.stdin.isatty():
             return
         try:
@@ -384,9 +395,11 @@ class _Readline:
         self.readline = readline
         self.completer = rlcompleter.Completer({})  # a namespace of its own, not __main__'s
 
-    def complete(self, text: str, state: int):
+    def complete(self, text: str, state: int) -> str | None:
         if state == 0:
-            self.completer.namespace = self.console.namespace()
+            # Completer reads the namespace it was given from this attribute (Lib/rlcompleter.py);
+            # typeshed does not declare it.
+            self.completer.namespace = self.console.namespace()  # type: ignore[attr-defined]
         return self.completer.complete(text, state)
 
     def __enter__(self) -> _Readline:
@@ -405,7 +418,7 @@ class _Readline:
         rl.parse_and_bind("tab: complete")
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         rl = self.readline
         if rl is None:
             return
@@ -447,7 +460,7 @@ def interact(frame: types.FrameType | None = None, *, banner: str | None = None)
     _run_console(FrameConsole(_stack_from(frame)), banner)
 
 
-def breakpoint(*args, **kwargs) -> None:  # noqa: A001 - the name PYTHONBREAKPOINT looks for
+def breakpoint(*args: object, **kwargs: object) -> None:  # noqa: A001 - the name PYTHONBREAKPOINT looks for
     """Open the console at the caller. PYTHONBREAKPOINT=framescope.breakpoint makes the
     builtin breakpoint() call this."""
     interact(sys._getframe(1))
@@ -469,7 +482,7 @@ def post_mortem(tb: types.TracebackType | BaseException | None = None) -> None:
     _post_mortem(_stack_of_traceback(tb), tb)
 
 
-def _post_mortem(stack: list[types.FrameType], tb: types.TracebackType) -> None:
+def _post_mortem(stack: list[types.FrameType], tb: types.TracebackType | None) -> None:
     lines = {}
     while tb is not None:  # the line each frame was at when the exception passed
         lines[id(tb.tb_frame)] = tb.tb_lineno
@@ -478,7 +491,8 @@ def _post_mortem(stack: list[types.FrameType], tb: types.TracebackType) -> None:
 
 
 def pm() -> None:
-    """post_mortem() of the last uncaught exception (sys.last_exc / sys.last_traceback)."""
+    """post_mortem() of the last uncaught exception (sys.last_exc, 3.12+ by gh-102778; before,
+    sys.last_traceback)."""
     exc = getattr(sys, "last_exc", None)
     tb = exc.__traceback__ if exc is not None else getattr(sys, "last_traceback", None)
     if tb is None:
@@ -486,7 +500,9 @@ def pm() -> None:
     post_mortem(tb)
 
 
-def install_signal_handler(signum: int = signal.SIGUSR1):
+def install_signal_handler(
+    signum: int = signal.SIGUSR1,
+) -> Callable[[int, types.FrameType | None], Any] | int | None:
     """Make signal `signum` open the console in the frame the main thread was running. Returns
     the previous handler. Must be called from the main thread."""
 

@@ -8,8 +8,12 @@ import sys
 import threading
 import time
 import traceback
+import types
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import framescope
+from framescope import _caps
 
 
 class _Out:
@@ -41,17 +45,17 @@ def _show(out: _Out, records: list[framescope.FrameInfo], limit: int = 8) -> Non
 
 # The sample program: an order pipeline with a few layers of calls, a generator and a worker.
 class Pipeline:
-    def run(self, orders: list[int], probe):
+    def run(self, orders: list[int], probe: Callable[[], Any]) -> Any:
         return [self.price(order, probe) for order in orders][-1]
 
-    def price(self, order: int, probe):
+    def price(self, order: int, probe: Callable[[], Any]) -> Any:
         return self.tax(order * 3, probe)
 
-    def tax(self, amount: int, probe):
+    def tax(self, amount: int, probe: Callable[[], Any]) -> Any:
         return probe()
 
 
-def _retry_loop(fetch) -> int:
+def _retry_loop(fetch: Callable[[], bool]) -> int:
     max_retries = 5
     retries = 0
     while fetch():
@@ -65,29 +69,29 @@ def _variables_demo() -> tuple[int, int]:
     """How many times _retry_loop runs when fetch() lowers its limit to 2, through f_locals
     and through framescope."""
 
-    def via(setter):
-        def fetch():
+    def via(setter: Callable[[types.FrameType], None]) -> int:
+        def fetch() -> bool:
             return layer1()
 
-        def layer1():
+        def layer1() -> bool:
             return layer2()
 
-        def layer2():
+        def layer2() -> bool:
             setter(framescope.getframe(3))  # 3 calls out: _retry_loop
             return True
 
         return _retry_loop(fetch)
 
-    def with_f_locals(frame):
+    def with_f_locals(frame: types.FrameType) -> None:
         frame.f_locals["max_retries"] = 2
 
-    def with_framescope(frame):
+    def with_framescope(frame: types.FrameType) -> None:
         framescope.locals(frame)["max_retries"] = 2
 
     return via(with_f_locals), via(with_framescope)
 
 
-def _poll(check) -> str:
+def _poll(check: Callable[[int], bool]) -> str:
     attempts = 0
     limit = 1000
     while attempts < limit:
@@ -118,15 +122,16 @@ def _console_demo(out: _Out) -> str:
 
     def check(attempts: int) -> bool:
         if attempts == 3:
-            def deeper():
+            def deeper() -> None:
                 Scripted(framescope.frames(framescope.getframe(2), limit=2)).loop(banner="")
             deeper()
         return False
 
     return _poll(check)
 
-def crunch(probe):
+def crunch(probe: Callable[[int], None]) -> str:
     """A loop that would run for hours, unless someone moves it on."""
+    report: int | str
     total = report = 0
     for n in range(10**12):
         total += n
@@ -140,7 +145,7 @@ def _landing_line() -> int:
     return first + next(i for i, text in enumerate(lines) if text.rstrip().endswith("# landing"))
 
 
-def _median_ns(fn, calls: int) -> float:
+def _median_ns(fn: Callable[[], object], calls: int) -> float:
     times = []
     for _ in range(7):
         start = time.perf_counter_ns()
@@ -188,19 +193,20 @@ Pipeline().run([1, 2], probe=lambda: framescope.stack())
             f"order={frame.f_locals.get('order')}")
 
     out.title("4. Generators, and every thread")
-    def orders():
+    def orders() -> Iterator[int]:
         yield 1
         yield 2
 
     gen = orders()
     next(gen)
     gframe = framescope.frame_of(gen)
+    assert gframe is not None  # suspended, not finished
     out.code("gen = orders(); next(gen); framescope.frame_of(gen)")
     out.say(f"    -> suspended in {gframe.f_code.co_name}() at line {gframe.f_lineno}")
 
     ready, release = threading.Event(), threading.Event()
 
-    def worker():
+    def worker() -> None:
         ready.set()
         release.wait(10)
 
@@ -232,12 +238,13 @@ frame = framescope.getframe(3)                # retry_loop's frame
 framescope.locals(frame)["max_retries"] = 2
 """)
     lost, kept = _variables_demo()
-    if sys.version_info < (3, 13):
-        out.say(f"On CPython {sys.version_info[0]}.{sys.version_info[1]} the classic "
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if not _caps.F_LOCALS_WRITES_THROUGH:
+        out.say(f"On CPython {version} the classic "
                 "frame.f_locals['max_retries'] = 2 is silently lost:")
         out.say(f"    with f_locals:           the loop ran {lost} times (the write was dropped)")
     else:
-        out.say(f"CPython {sys.version_info[0]}.{sys.version_info[1]} has PEP 667's "
+        out.say(f"CPython {version} has PEP 667's "
                 "write-through f_locals; framescope gives the same on 3.10-3.12:")
         out.say(f"    with f_locals:           the loop ran {lost} times")
     out.say(f"    with framescope.locals:  the loop ran {kept} times (it stopped at the new limit)")
@@ -261,7 +268,7 @@ def probe(n):                          # called from inside the loop
 """)
     landing = _landing_line()
 
-    def probe(n):
+    def probe(n: int) -> None:
         if n == 4:
             framescope.jump(sys._getframe(1), landing)
 
@@ -325,6 +332,7 @@ def _dump_another_process(out: _Out) -> None:
 
     sample = subprocess.Popen([sys.executable, "-c", _SAMPLE], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
+    assert sample.stdout is not None  # stdout=PIPE
     try:
         sample.stdout.readline()
         out.say(f"A sample program runs as process {sample.pid}: an order service whose worker")

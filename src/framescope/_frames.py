@@ -29,5 +29,6 @@ def frame_of(obj: object) -> types.FrameType | None:
 
 
 def qualname(code: types.CodeType) -> str:
-    """The name tracebacks show for code: its qualified name where the version has one (3.11+)."""
+    """The name tracebacks show for code: its qualified name where the version has one
+    (co_qualname, bpo-44530, 3.11+)."""
     return getattr(code, "co_qualname", code.co_name)

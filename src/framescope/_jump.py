@@ -32,6 +32,8 @@ import threading
 import types
 import warnings
 import weakref
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from framescope import _core
 from framescope._core import can_jump
@@ -45,11 +47,24 @@ _TOOL_IDS = (4, 3)
 
 _lock = threading.RLock()
 
+if TYPE_CHECKING:
+    _Trace = Callable[[types.FrameType, str, Any], Any]  # a trace function (sys.settrace)
+    # What jump() accepts: a frame, or the generator, coroutine or async generator whose frame
+    # it is (generator functions are often annotated as returning an Iterator; any other
+    # object is a TypeError at run time).
+    _Target = Union[types.FrameType, Iterator[Any], Coroutine[Any, Any, Any], AsyncIterator[Any]]
+    # _core._arm_resume_tail's record: (the code with its tail, the code without, the yield's
+    # code unit, the resumption's, the slots that held NULL).
+    _TailRecord = tuple[types.CodeType, types.CodeType, int, int, tuple[int, ...]]
+
 
 class _Pending:
     __slots__ = ("frame", "code", "lineno", "at_resume", "thread", "trace", "owner")
+    trace: _FrameTrace | None
+    owner: weakref.ref[Any] | None
 
-    def __init__(self, frame, lineno, at_resume, thread):
+    def __init__(self, frame: types.FrameType, lineno: int, at_resume: bool,
+                 thread: int) -> None:
         self.frame = frame
         self.code = frame.f_code
         self.lineno = lineno
@@ -84,11 +99,11 @@ def _waiting(p: _Pending) -> bool:
 # such a jump is made (it is a jump instruction), so the frame is asked; the entry holds the
 # record of the tail (code objects, no frame: a finished generator's locals are not kept) and
 # goes with the generator.
-_tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_arming: set = set()  # frames whose tail is being placed (a finaliser may call jump() meanwhile)
+_tails: weakref.WeakKeyDictionary[Any, tuple[int, _TailRecord]] = weakref.WeakKeyDictionary()
+_arming: set[types.FrameType] = set()  # frames whose tail is being placed (a finaliser may call jump() meanwhile)
 
 
-def _tail_of(frame: types.FrameType):
+def _tail_of(frame: types.FrameType) -> tuple[Any, int, _TailRecord] | None:
     """The pending tail jump of `frame`, if it still waits: (owner, lineno, record)."""
     owner = _core._frame_status(frame)[1]
     entry = _tails.get(owner) if owner is not None else None
@@ -135,7 +150,7 @@ def _apply(frame: types.FrameType, p: _Pending) -> None:
     try:
         problem = can_jump(frame.f_code, frame.f_lasti, p.lineno)
         if problem is None:
-            frame.f_lineno = p.lineno
+            frame.f_lineno = p.lineno  # type: ignore[misc]  # the setter typeshed leaves out
     except Exception as exc:  # the setter's refusal, or its unbound-locals warning as an error
         problem = f"{type(exc).__name__}: {exc}"
     finally:
@@ -154,11 +169,12 @@ def _finished(p: _Pending) -> None:
 # ---- 3.12+: sys.monitoring ----------------------------------------------------------------
 
 _tool: int | None = None
+# (Type checkers checking for 3.10 or 3.11 know no sys.monitoring; these run on 3.12+ only.)
 
 
 def _claim_tool() -> int:
     global _tool
-    mon = sys.monitoring
+    mon = sys.monitoring  # type: ignore[attr-defined, unused-ignore]
     if _tool is not None and mon.get_tool(_tool) == _TOOL_NAME:
         return _tool
     taken = []
@@ -182,12 +198,13 @@ def _claim_tool() -> int:
 def _update_events(code: types.CodeType) -> None:
     if _tool is None:
         return
-    ev = sys.monitoring.events
+    mon = sys.monitoring  # type: ignore[attr-defined, unused-ignore]
+    ev = mon.events
     events = 0
     for p in _pending.values():
         if p.code is code:
             events |= (ev.PY_RESUME if p.at_resume else ev.LINE) | ev.PY_RETURN
-    sys.monitoring.set_local_events(_tool, code, events)
+    mon.set_local_events(_tool, code, events)
 
 
 def _event_frame() -> types.FrameType:
@@ -195,19 +212,19 @@ def _event_frame() -> types.FrameType:
     return sys._getframe(2)
 
 
-def _on_line(code, line):
+def _on_line(code: types.CodeType, line: int) -> None:
     p = _pending.get(_event_frame())
     if p is not None and not p.at_resume:
         _apply(p.frame, p)
 
 
-def _on_resume(code, offset):
+def _on_resume(code: types.CodeType, offset: int) -> None:
     p = _pending.get(_event_frame())
     if p is not None and p.at_resume:
         _apply(p.frame, p)
 
 
-def _on_return(code, offset, retval):
+def _on_return(code: types.CodeType, offset: int, retval: object) -> None:
     p = _pending.get(_event_frame())
     if p is not None:
         _finished(p)
@@ -215,7 +232,8 @@ def _on_return(code, offset, retval):
 
 # ---- 3.10, 3.11: the frame's trace function, and the thread's ------------------------------
 
-_thread_trace: dict[int, object] = {}  # thread id -> how line events are had (see _hold_thread)
+# thread id -> how line events are had (see _hold_thread): a marker below, or a trace function
+_thread_trace: dict[int, Any] = {}
 _HOOK = object()      # framescope's C-level hook
 _ARMED = object()     # the hook, once the call an outer target waits on has returned
 _WATCHING = object()  # the hook, once a suspended target resumes
@@ -225,10 +243,10 @@ _EXISTING = object()  # the thread's own Python-level trace function
 class _FrameTrace:
     """The target frame's trace function: chains to the one it had, applies the jump."""
 
-    def __init__(self, inner):
+    def __init__(self, inner: _Trace | None) -> None:
         self.inner = inner
 
-    def __call__(self, frame, event, arg):
+    def __call__(self, frame: types.FrameType, event: str, arg: Any) -> _Trace | None:
         inner = self.inner
         if inner is not None:
             self.inner = inner = inner(frame, event, arg)
@@ -244,7 +262,7 @@ class _FrameTrace:
         return self
 
 
-def _thread_hook(frame, event, arg):
+def _thread_hook(frame: types.FrameType, event: str, arg: Any) -> Any:
     """The thread's trace function while a jump is pending, chaining to a C tracer's."""
     previous = _thread_trace.get(threading.get_ident())
     if previous is None or previous is _HOOK or previous is _EXISTING:
@@ -261,7 +279,8 @@ def _hold_thread(target: types.FrameType, suspended: bool) -> None:
     for an outer frame, once the call it waits on returns (until then only other code runs);
     for a suspended generator, once it is resumed (watched through the interpreter's
     frame-evaluation function, PEP 523: a C call per frame evaluation, and on 3.11 Python
-    calls are no longer inlined meanwhile). Any other trace function (a C tracer's object) is chained through
+    calls are no longer inlined meanwhile: bpo-45256 inlines them only under the default
+    evaluation function). Any other trace function (a C tracer's object) is chained through
     _thread_hook.
     """
     ident = threading.get_ident()
@@ -282,7 +301,7 @@ def _hold_thread(target: types.FrameType, suspended: bool) -> None:
             if callee is not None:
                 # Held by nothing but the callee frame (whose trace function is never called
                 # without a thread trace function): freed when that frame is, as it returns.
-                callee.f_trace = _WakeUp(ident)
+                callee.f_trace = _WakeUp(ident)  # type: ignore[assignment]  # never called
                 _thread_trace[ident] = _ARMED
                 return
         _line_events_now(ident)
@@ -301,7 +320,7 @@ def _line_events_now(ident: int) -> None:
 
 def _callee_of(target: types.FrameType) -> types.FrameType | None:
     """The frame that `target` is waiting on, when it is a plain function's frame."""
-    f = sys._getframe(1)
+    f: types.FrameType | None = sys._getframe(1)
     while f is not None and f.f_back is not target:
         f = f.f_back
     if f is None or _core._frame_status(f)[1] is not None:
@@ -412,7 +431,7 @@ def _next_origins(code: types.CodeType, lasti: int) -> list[int] | None:
 
 
 def _on_this_thread(frame: types.FrameType) -> bool:
-    f = sys._getframe(1)
+    f: types.FrameType | None = sys._getframe(1)
     while f is not None:
         if f is frame:
             return True
@@ -420,7 +439,7 @@ def _on_this_thread(frame: types.FrameType) -> bool:
     return False
 
 
-def _target_frame(frame) -> types.FrameType:
+def _target_frame(frame: _Target) -> types.FrameType:
     if isinstance(frame, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)):
         inner = frame_of(frame)
         if inner is None:
@@ -433,7 +452,7 @@ def _target_frame(frame) -> types.FrameType:
     return frame
 
 
-def jump(frame, lineno: int) -> None:
+def jump(frame: _Target, lineno: int) -> None:
     """Make `frame` continue at line `lineno`.
 
     - the caller's own frame: after the current line (a "goto");
@@ -458,9 +477,10 @@ def jump(frame, lineno: int) -> None:
                          "of a new frame)")
     suspended = status == "suspended"
     # 3.12+ jumps a suspended generator from its resumption event, 3.11 by its resume tail.
-    # 3.10 jumps it from its first line event after resuming: its setter, called from the
-    # 'call' event that reports a resumption, lands one instruction past the target with the
-    # value sent in left on the stack.
+    # 3.10 jumps it from its first line event after resuming: its setter (frame_setlineno in
+    # 3.10's Objects/frameobject.c), called from the 'call' event that reports a resumption,
+    # lands one instruction past the target with the value sent in left on the stack. From
+    # 3.11 a resumption is a place in the code, RESUME (bpo-45923).
     at_resume = suspended and _AT_RESUME
     if not suspended and not _on_this_thread(frame):
         raise ValueError(f"the frame of {_describe(frame)} is running in another thread: "
@@ -491,7 +511,7 @@ def jump(frame, lineno: int) -> None:
             _forget(old)
         p = _Pending(frame, lineno, at_resume, threading.get_ident())
         if suspended:
-            p.owner = weakref.ref(owner, lambda _ref, frame=frame: _owner_gone(frame))
+            p.owner = weakref.ref(owner, lambda _ref: _owner_gone(frame))
         if _MONITORING:
             _claim_tool()
             _pending[frame] = p
@@ -518,7 +538,7 @@ def jump(frame, lineno: int) -> None:
         _hold_thread(frame, suspended)
 
 
-def cancel_jump(frame) -> bool:
+def cancel_jump(frame: _Target) -> bool:
     """Drop the jump pending on `frame` (a frame, generator or coroutine). Returns whether
     there was one."""
     frame = _target_frame(frame)
@@ -532,7 +552,7 @@ def cancel_jump(frame) -> bool:
         return True
 
 
-def pending_jump(frame) -> int | None:
+def pending_jump(frame: _Target) -> int | None:
     """The line `frame` will jump to, or None."""
     frame = _target_frame(frame)
     tail = _tail_of(frame)

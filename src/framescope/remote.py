@@ -17,6 +17,8 @@ The target may be any CPython 3.10-3.15, whatever Python runs framescope.
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from framescope import _remote
 
 __all__ = [
@@ -77,16 +79,16 @@ class _Record:
     """A small immutable record (plain class: `framescope dump` starts faster without
     dataclasses, whose import costs more than the whole read of a process)."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
-    def __init__(self, *values) -> None:
+    def __init__(self, *values: object) -> None:
         for name, value in zip(self.__slots__, values):
             object.__setattr__(self, name, value)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
@@ -104,6 +106,10 @@ class Frame(_Record):
     variable name -> repr; None otherwise."""
 
     __slots__ = ("filename", "lineno", "function", "locals")
+    filename: str
+    lineno: int | None
+    function: str
+    locals: dict[str, str] | None
 
     def __init__(self, filename: str, lineno: int | None, function: str,
                  locals: dict[str, str] | None = None) -> None:
@@ -117,6 +123,10 @@ class Thread(_Record):
     innermost first."""
 
     __slots__ = ("thread_id", "native_id", "name", "frames")
+    thread_id: int
+    native_id: int | None
+    name: str | None
+    frames: list[Frame]
 
     def __init__(self, thread_id: int, native_id: int | None, name: str | None,
                  frames: list[Frame]) -> None:
@@ -129,16 +139,20 @@ class Snapshot(_Record):
     taken), `read_syscalls` and `pages` (what the read cost)."""
 
     __slots__ = ("pid", "python_version", "threads", "stats")
+    pid: int
+    python_version: str
+    threads: list[Thread]
+    stats: dict[str, int]
 
     def __init__(self, pid: int, python_version: str, threads: list[Thread],
                  stats: dict[str, int]) -> None:
         super().__init__(pid, python_version, threads, stats)
 
-    def to_json(self, *, locals: bool = False) -> dict:
+    def to_json(self, *, locals: bool = False) -> dict[str, Any]:
         """The `framescope dump --json` document."""
 
-        def frame(f: Frame) -> dict:
-            d = {"filename": f.filename, "lineno": f.lineno, "function": f.function}
+        def frame(f: Frame) -> dict[str, Any]:
+            d: dict[str, Any] = {"filename": f.filename, "lineno": f.lineno, "function": f.function}
             if locals:
                 d["locals"] = dict(f.locals or {})
             return d
@@ -154,7 +168,7 @@ class Snapshot(_Record):
         }
 
 
-def _raise(error: Exception) -> None:
+def _raise(error: Exception) -> NoReturn:
     kind, message = error.args
     raise _ERRORS.get(kind, RemoteError)(message) from None
 
