@@ -663,6 +663,40 @@ def test_layout_matches_headers():
     assert compared > 40
 
 
+def test_layouts_file_is_what_the_headers_give():
+    """src/remote/layouts.toml is what `tools/remote_layouts.py write` makes from the headers
+    found on this machine (the running interpreter's at least)."""
+    proc = subprocess.run([sys.executable, str(TREE / "tools" / "remote_layouts.py"), "check"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    verified = proc.stdout.split("verified ", 1)[1].split(";")[0].split(", ")
+    if Path(_header_args()[0], "internal").is_dir():
+        assert f"3.{sys.version_info[1]}" in verified, proc.stdout
+
+
+def test_layouts_check_finds_a_wrong_number(tmp_path):
+    """`check` is not vacuous: a changed number in a copy of the data file is reported."""
+    data = (TREE / "src" / "remote" / "layouts.toml").read_text()
+    minor = sys.version_info[1]
+    section = data.index(f'["3.{minor}"]')
+    line = data.index("\n", section) + 1  # the section's first field
+    end = data.index("\n", line)
+    name, value = data[line:end].split(" = ")
+    tree = tmp_path / "tree"
+    (tree / "tools").mkdir(parents=True)
+    (tree / "src" / "remote").mkdir(parents=True)
+    for f in ("tools/registry.py", "tools/remote_layouts.py", "versions.toml"):
+        (tree / f).write_text((TREE / f).read_text())
+    (tree / "src" / "remote" / "layouts.toml").write_text(
+        data[:line] + f"{name} = {int(value) + 8}" + data[end:])
+    proc = subprocess.run([sys.executable, str(tree / "tools" / "remote_layouts.py"), "check"],
+                          capture_output=True, text=True, timeout=600)
+    if f"3.{minor}" not in proc.stdout.split("verified ", 1)[-1].split(";")[0].split(", "):
+        pytest.skip(f"no headers of 3.{minor} here")
+    assert proc.returncode == 1
+    assert f"3.{minor} {name.strip(chr(34))}: the headers say {value}" in proc.stderr
+
+
 def test_debug_offsets_agree_with_the_table(target_factory):
     target = target_factory()
     effective = _remote.target_layout(target.pid)

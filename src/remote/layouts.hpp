@@ -2,12 +2,14 @@
 //
 // The reader never includes CPython's headers: it reads any supported version whatever Python
 // runs it. What it needs from each version's structs is a `Layout`: offsets (facts taken from
-// that version's headers by tools/remote_layouts.py, kept in layouts.cpp) and named
+// that version's headers by tools/remote_layouts.py, kept in layouts.toml) and named
 // capabilities for the differences that are more than an offset. On 3.13+ the target's own
 // `_Py_DebugOffsets` (at the start of `_PyRuntime`) overrides the offsets it describes, which
 // makes debug builds and later patch releases right by construction; the compiled table still
 // supplies what the debug offsets do not describe, and tests check the two agree.
 #pragma once
+
+#include "fs_registry.h"
 
 #include <cstdint>
 #include <string>
