@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_isolated
-from framescope import _remote, remote
+from framescope import _caps, _remote, remote
 
 HERE = Path(__file__).resolve().parent
 TARGET = str(HERE / "remote_target.py")
@@ -40,12 +40,12 @@ def _version_of(python: str) -> tuple[int, int] | None:
 
 
 def _target_pythons() -> list[str]:
-    """The row's interpreter, then every other pyenv CPython 3.10+ present (one per minor)."""
+    """The row's interpreter, then every other supported pyenv CPython present (one per minor)."""
     found = [sys.executable]
     seen = {sys.version_info[:2]}
     for exe in sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python")):
         version = _version_of(exe)
-        if version and version >= (3, 10) and version not in seen:
+        if version and _caps.FIRST <= version <= _caps.LAST and version not in seen:
             seen.add(version)
             found.append(exe)
     return found
@@ -290,18 +290,20 @@ def test_unsupported_version_is_refused_by_name():
         k: 0 for k in ("long_type bool_type float_type str_type bytes_type tuple_type list_type "
                        "dict_type set_type frozenset_type none_type code_type cell_type none "
                        "true_ false_ set_dummy").split()}}
-    for version, name in ((0x030912F0, "3.9.18"), (0x031000A1, "3.16.0a1")):
+    below, above = _caps.FIRST[1] - 1, _caps.LAST[1] + 1
+    for version, name in ((0x030012F0 | below << 16, f"3.{below}.18"),
+                          (0x030000A1 | above << 16, f"3.{above}.0a1")):
         with pytest.raises(_remote.Error) as error:
             _remote.decode(dict(info, version_hex=version), {}, False)
-        assert error.value.args == ("unsupported",
-                                    f"Python {name} is not supported (3.10 to 3.15 are)")
+        assert error.value.args == ("unsupported", f"Python {name} is not supported "
+                                    f"(3.{_caps.FIRST[1]} to 3.{_caps.LAST[1]} are)")
 
 
 def test_error_unsupported_version():
-    old = [p for p in sorted(glob.glob("/root/.pyenv/versions/3.[6-9]*/bin/python"))
-           if _version_of(p)]
+    old = [p for p in sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python"))
+           if (_version_of(p) or _caps.FIRST) < _caps.FIRST]
     if not old:
-        pytest.skip("no CPython older than 3.10 on this machine to be refused")
+        pytest.skip("no CPython older than the supported ones on this machine to be refused")
     proc = subprocess.Popen([old[-1], "-c", "import time; time.sleep(60)"])
     try:
         time.sleep(0.3)
@@ -328,7 +330,7 @@ def _python_for_nobody() -> str | None:
     for exe in ["/usr/bin/python3", *sorted(glob.glob("/usr/bin/python3.1[0-9]"))]:
         if not os.path.exists(exe):
             continue
-        probe = subprocess.run([exe, "-c", "import sys; sys.exit(sys.version_info < (3, 10))"],
+        probe = subprocess.run([exe, "-c", f"import sys; sys.exit(sys.version_info < {_caps.FIRST})"],
                                user=65534, group=65534, extra_groups=[], capture_output=True)
         if probe.returncode == 0:
             return exe
@@ -419,7 +421,7 @@ def _patched(pages: dict, addr: int, data: bytes) -> dict:
     return out
 
 
-@pytest.mark.skipif(sys.version_info < (3, 13), reason="_Py_DebugOffsets exist from 3.13 on")
+@pytest.mark.skipif(not _caps.HAS_DEBUG_OFFSETS, reason="_Py_DebugOffsets exist from 3.13 on")
 def test_debug_offsets_are_validated(target_factory):
     target = target_factory()
     info, pages = _remote.capture(target.pid, False)
@@ -701,7 +703,7 @@ def test_debug_offsets_agree_with_the_table(target_factory):
     target = target_factory()
     effective = _remote.target_layout(target.pid)
     compiled = _remote.layout(sys.version_info[1])
-    if sys.version_info < (3, 13):
+    if not _caps.HAS_DEBUG_OFFSETS:
         assert effective == compiled
         return
     described = [k[len("debug."):] for k, v in compiled.items() if k.startswith("debug.") and v >= 0]
@@ -763,7 +765,7 @@ def test_line_tables():
     for code in codes:
         for start, end, line in code.co_lines():
             for offset in range(start, end, 2):
-                if sys.version_info >= (3, 11):
+                if _caps.HAS_LOCATION_TABLE:
                     got = _remote.line_from_location_table(code.co_linetable,
                                                            code.co_firstlineno, offset // 2)
                 else:

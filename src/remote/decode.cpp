@@ -930,18 +930,6 @@ std::string bytes_repr(const std::string& data, bool cut) {
     return out;
 }
 
-Layout layout_for(Memory& mem, const Target& target) {
-    const Layout* compiled = compiled_layout(target.minor());
-    if (compiled == nullptr) {
-        throw Error(ErrorKind::unsupported,
-                    "Python " + target.version_string() + " is not supported (3.10 to 3.15 are)");
-    }
-    if (compiled->has_debug_offsets()) {
-        return layout_from_debug_offsets(*compiled, mem, target.runtime, target.version_hex);
-    }
-    return *compiled;
-}
-
 std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout) {
     DecodeOptions none;
     return Decoder(mem, target, layout, none).sys_version();

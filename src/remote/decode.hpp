@@ -62,9 +62,6 @@ std::vector<ThreadRecord> decode_threads(Memory& mem, const Target& target, cons
 // sys module; for 3.10, which has no Py_Version. Empty when not found. Throws InvalidMemory.
 std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout);
 
-// The layout for `target`: the compiled table, corrected from the debug offsets on 3.13+.
-Layout layout_for(Memory& mem, const Target& target);
-
 // The pure parts, exposed for the tests.
 // Line of the code unit at `index` (3.11+ location table), or -1 for none.
 int line_from_location_table(const std::string& table, int firstlineno, int64_t index);

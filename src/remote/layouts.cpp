@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "memory.hpp"
+#include "target.hpp"
 
 #include <array>
 #include <cstring>
@@ -51,12 +52,29 @@ std::vector<std::pair<std::string, int64_t>> Layout::fields() const {
     return out;
 }
 
+std::string supported_range() {
+    return "3." + std::to_string(reg::kFirstMinor) + " to 3." + std::to_string(reg::kLastMinor);
+}
+
 const Layout* compiled_layout(int minor) {
     static const Table table = make_table();
     if (reg::version(minor) == nullptr) {
         return nullptr;
     }
     return &table[static_cast<size_t>(minor - reg::kFirstMinor)];
+}
+
+Layout layout_for(Memory& mem, const Target& target) {
+    const Layout* compiled = compiled_layout(target.minor());
+    if (compiled == nullptr) {
+        throw Error(ErrorKind::unsupported,
+                    "Python " + target.version_string() + " is not supported (" +
+                        supported_range() + " are)");
+    }
+    if (compiled->has_debug_offsets()) {
+        return layout_from_debug_offsets(*compiled, mem, target.runtime, target.version_hex);
+    }
+    return *compiled;
 }
 
 Layout layout_from_debug_offsets(const Layout& compiled, Memory& mem, uint64_t runtime,
