@@ -1,4 +1,6 @@
 // decode.hpp: turning an interpreter's memory into stacks: threads, frames, lines, variables.
+// (walk.cpp, code.cpp, objects.cpp and value_repr.cpp through the Decoder of decoder.hpp; line
+// tables in decode.cpp.)
 //
 // Written once against `Layout` (layouts.hpp) and `Memory` (memory.hpp): no version test here
 // beyond the Layout's named capabilities. Nothing read is trusted: every pointer is read through
