@@ -69,7 +69,7 @@ private:
         return value;
     }
     uint64_t ptr(uint64_t base, int64_t offset) { return at<uint64_t>(base, offset); }
-    // A reference slot: a PyObject*, or on 3.14+ a _PyStackRef (tag bits cleared; a tagged int
+    // A reference slot: a PyObject*, or on 3.14+ a _PyStackRef (gh-117139; tag bits cleared; a tagged int
     // is not an object and reads as null).
     uint64_t ref(uint64_t addr) {
         uint64_t bits = at<uint64_t>(addr, 0);

@@ -25,7 +25,7 @@ std::u32string Decoder::text(uint64_t str, size_t max_chars, bool* cut) {
         throw InvalidMemory("implausible str kind");
     }
     uint64_t data;
-    if (!compact) {  // a legacy string (none are made since 3.12): data.any follows the struct
+    if (!compact) {  // a legacy string (none are made since 3.12, PEP 623): data.any follows
         data = ptr(str, l_.str_compact_size);
     } else {
         data = str + static_cast<uint64_t>(ascii ? l_.str_ascii_size : l_.str_compact_size);

@@ -190,7 +190,7 @@ std::string Decoder::int_repr(uint64_t obj) {
     size_t ndigits;
     bool negative;
     if (l_.long_has_tag()) {
-        // 3.12+: lv_tag = digit count << 3 | sign (0: positive, 1: zero, 2: negative).
+        // 3.12+ (gh-101291): lv_tag = digit count << 3 | sign (0: positive, 1: zero, 2: negative).
         uint64_t tag = at<uint64_t>(obj, l_.long_tag);
         unsigned sign = tag & 3;
         if (sign == 1) {

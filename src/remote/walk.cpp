@@ -10,8 +10,9 @@ namespace fs::remote {
 namespace {
 
 // glibc's `struct pthread` (nptl/descr.h) keeps the kernel thread id at this offset on x86-64;
-// a thread's pthread_t is the address of that struct. Used on 3.10 only, whose thread states do
-// not record the native id; the dump checks the value against /proc/PID/task.
+// a thread's pthread_t is the address of that struct. Used where thread states do not record
+// the native id (3.10; bpo-43879 added PyThreadState.native_thread_id in 3.11); the dump checks
+// the value against /proc/PID/task.
 constexpr uint64_t glibc_pthread_tid_offset = 0x2d0;
 
 }  // namespace
@@ -104,7 +105,7 @@ bool Decoder::frame(uint64_t frame, FrameRecord& out, uint64_t* previous) {
         if (l_.frame_is_object()) {
             throw InvalidMemory("a frame without a code object");
         }
-        return false;  // 3.12+: a frame whose executable is not a code object
+        return false;  // f_executable (3.13+, HAS_FRAME_EXECUTABLE) need not be a code object
     }
     const CodeInfo& info = code_info(code);
     if (!l_.frame_is_object()) {
@@ -146,7 +147,7 @@ void Decoder::frame_locals(uint64_t frame, uint64_t code, CodeInfo& info, FrameR
         if (l_.localsplus_kinds()) {
             auto kind = static_cast<uint8_t>(info.local_kinds[i]);
             if (l_.kind_hidden >= 0 && (kind & l_.kind_hidden) != 0) {
-                continue;  // 3.12+: a comprehension's inlined variable, not the frame's own
+                continue;  // 3.12+ (PEP 709): an inlined comprehension's variable, not the frame's
             }
             cell = (kind & l_.kind_free) != 0 || (kind & l_.kind_cell) != 0;
         } else {
@@ -156,8 +157,8 @@ void Decoder::frame_locals(uint64_t frame, uint64_t code, CodeInfo& info, FrameR
         if (value == 0) {
             continue;  // unbound
         }
-        // A cell variable's slot holds its cell once the frame has made it (3.11+: MAKE_CELL;
-        // until then an argument's slot holds the argument itself).
+        // A cell variable's slot holds its cell once the frame has made it (3.11+: MAKE_CELL,
+        // bpo-43693; until then an argument's slot holds the argument itself).
         if (cell && type_of(value) == t_.types.cell_type) {
             value = ptr(value, l_.cell_ref);
             if (value == 0) {
