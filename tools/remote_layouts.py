@@ -351,6 +351,10 @@ def generate() -> tuple[dict[int, dict[str, int]], dict[int, str], list[int]]:
     where none are), what each came from, and the versions whose headers were not found."""
     reg = registry.load()
     committed = load_data() if DATA.exists() else {}
+    # What the committed file says a version's numbers came from, kept with them.
+    said = {int(m): text for m, text in
+            re.findall(r'^\["3\.(\d+)"\]  # (.*)$', DATA.read_text() if DATA.exists() else "",
+                       re.MULTILINE)}
     full, sources, missing = {}, {}, []
     for v in reg.versions:
         found = headers_facts(v.minor)
@@ -359,7 +363,7 @@ def generate() -> tuple[dict[int, dict[str, int]], dict[int, str], list[int]]:
             sources[v.minor] = "from the headers of " + ", ".join(found[1])
         elif v.minor in committed:
             full[v.minor] = committed[v.minor]
-            sources[v.minor] = "kept: no headers of this version were found"
+            sources[v.minor] = said.get(v.minor, "kept: no headers of this version were found")
             missing.append(v.minor)
         else:
             raise LayoutError(f"3.{v.minor}: no headers found, and no committed layout")
