@@ -414,7 +414,7 @@ def cxx(data: Path) -> str:
     for minor in minors:
         out += ["", f"// 3.{minor}: what differs from 3.{minor - 1}" if minor != minors[0]
                 else f"// 3.{minor}: every field it has",
-                f"inline void layout_changes_3_{minor}(Layout& l) {{"]
+                f"inline void layout_changes_3_{minor}(Layout&{' l' if deltas[minor] else ''}) {{"]
         for name, value in deltas[minor].items():
             out.append(f"    l.{name} = {int(value)};")
         out.append("}")

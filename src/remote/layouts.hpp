@@ -70,15 +70,17 @@ struct Layout {
 
     // --- Capabilities: what differs between versions beyond an offset (versions.toml) ---
     // 3.10: a thread's frames are PyFrameObjects linked by f_back, f_lasti an instruction index.
-    // 3.11+: _PyInterpreterFrames linked by `previous`, the instruction a pointer into the code.
+    // 3.11+ (bpo-44590): _PyInterpreterFrames linked by `previous`, the instruction a pointer
+    // into the code.
     bool frame_is_object() const { return !has(registry::Cap::has_interpreter_frame); }
-    // 3.11-3.12: PyThreadState.cframe->current_frame; otherwise the thread state points at it.
+    // 3.11-3.12: PyThreadState.cframe->current_frame; otherwise (gh-108907 in 3.13) the thread
+    // state points at it.
     bool frame_via_cframe() const { return has(registry::Cap::has_cframe_current_frame); }
-    // 3.14+: f_executable and the local slots are _PyStackRefs: tagged pointers.
+    // 3.14+ (gh-117139): f_executable and the local slots are _PyStackRefs: tagged pointers.
     bool stackrefs() const { return has(registry::Cap::has_stackrefs); }
     // 3.11+: co_linetable is the location table (PEP 657); 3.10: PEP 626's line table.
     bool location_table() const { return has(registry::Cap::has_location_table); }
-    // 3.12+: PyLongObject keeps sign and size in lv_tag; before, in ob_size.
+    // 3.12+ (gh-101291): PyLongObject keeps sign and size in lv_tag; before, in ob_size.
     bool long_has_tag() const { return has(registry::Cap::has_compact_long); }
     // 3.11+: dict keys with dk_log2_size and dk_kind; 3.10: dk_size and one entry layout.
     bool keys_log2() const { return keys_log2_size >= 0; }
