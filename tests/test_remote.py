@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_isolated
-from framescope import _remote, remote
+from framescope import _caps, _remote, remote
 
 HERE = Path(__file__).resolve().parent
 TARGET = str(HERE / "remote_target.py")
@@ -40,12 +40,12 @@ def _version_of(python: str) -> tuple[int, int] | None:
 
 
 def _target_pythons() -> list[str]:
-    """The row's interpreter, then every other pyenv CPython 3.10+ present (one per minor)."""
+    """The row's interpreter, then every other supported pyenv CPython present (one per minor)."""
     found = [sys.executable]
     seen = {sys.version_info[:2]}
     for exe in sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python")):
         version = _version_of(exe)
-        if version and version >= (3, 10) and version not in seen:
+        if version and _caps.FIRST <= version <= _caps.LAST and version not in seen:
             seen.add(version)
             found.append(exe)
     return found
@@ -290,18 +290,20 @@ def test_unsupported_version_is_refused_by_name():
         k: 0 for k in ("long_type bool_type float_type str_type bytes_type tuple_type list_type "
                        "dict_type set_type frozenset_type none_type code_type cell_type none "
                        "true_ false_ set_dummy").split()}}
-    for version, name in ((0x030912F0, "3.9.18"), (0x031000A1, "3.16.0a1")):
+    below, above = _caps.FIRST[1] - 1, _caps.LAST[1] + 1
+    for version, name in ((0x030012F0 | below << 16, f"3.{below}.18"),
+                          (0x030000A1 | above << 16, f"3.{above}.0a1")):
         with pytest.raises(_remote.Error) as error:
             _remote.decode(dict(info, version_hex=version), {}, False)
-        assert error.value.args == ("unsupported",
-                                    f"Python {name} is not supported (3.10 to 3.15 are)")
+        assert error.value.args == ("unsupported", f"Python {name} is not supported "
+                                    f"(3.{_caps.FIRST[1]} to 3.{_caps.LAST[1]} are)")
 
 
 def test_error_unsupported_version():
-    old = [p for p in sorted(glob.glob("/root/.pyenv/versions/3.[6-9]*/bin/python"))
-           if _version_of(p)]
+    old = [p for p in sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python"))
+           if (_version_of(p) or _caps.FIRST) < _caps.FIRST]
     if not old:
-        pytest.skip("no CPython older than 3.10 on this machine to be refused")
+        pytest.skip("no CPython older than the supported ones on this machine to be refused")
     proc = subprocess.Popen([old[-1], "-c", "import time; time.sleep(60)"])
     try:
         time.sleep(0.3)
@@ -328,7 +330,7 @@ def _python_for_nobody() -> str | None:
     for exe in ["/usr/bin/python3", *sorted(glob.glob("/usr/bin/python3.1[0-9]"))]:
         if not os.path.exists(exe):
             continue
-        probe = subprocess.run([exe, "-c", "import sys; sys.exit(sys.version_info < (3, 10))"],
+        probe = subprocess.run([exe, "-c", f"import sys; sys.exit(sys.version_info < {_caps.FIRST})"],
                                user=65534, group=65534, extra_groups=[], capture_output=True)
         if probe.returncode == 0:
             return exe
@@ -419,7 +421,7 @@ def _patched(pages: dict, addr: int, data: bytes) -> dict:
     return out
 
 
-@pytest.mark.skipif(sys.version_info < (3, 13), reason="_Py_DebugOffsets exist from 3.13 on")
+@pytest.mark.skipif(not _caps.HAS_DEBUG_OFFSETS, reason="_Py_DebugOffsets exist from 3.13 on")
 def test_debug_offsets_are_validated(target_factory):
     target = target_factory()
     info, pages = _remote.capture(target.pid, False)
@@ -663,11 +665,45 @@ def test_layout_matches_headers():
     assert compared > 40
 
 
+def test_layouts_file_is_what_the_headers_give():
+    """src/remote/layouts.toml is what `tools/remote_layouts.py write` makes from the headers
+    found on this machine (the running interpreter's at least)."""
+    proc = subprocess.run([sys.executable, str(TREE / "tools" / "remote_layouts.py"), "check"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    verified = proc.stdout.split("verified ", 1)[1].split(";")[0].split(", ")
+    if Path(_header_args()[0], "internal").is_dir():
+        assert f"3.{sys.version_info[1]}" in verified, proc.stdout
+
+
+def test_layouts_check_finds_a_wrong_number(tmp_path):
+    """`check` is not vacuous: a changed number in a copy of the data file is reported."""
+    data = (TREE / "src" / "remote" / "layouts.toml").read_text()
+    minor = sys.version_info[1]
+    section = data.index(f'["3.{minor}"]')
+    line = data.index("\n", section) + 1  # the section's first field
+    end = data.index("\n", line)
+    name, value = data[line:end].split(" = ")
+    tree = tmp_path / "tree"
+    (tree / "tools").mkdir(parents=True)
+    (tree / "src" / "remote").mkdir(parents=True)
+    for f in ("tools/registry.py", "tools/remote_layouts.py", "versions.toml"):
+        (tree / f).write_text((TREE / f).read_text())
+    (tree / "src" / "remote" / "layouts.toml").write_text(
+        data[:line] + f"{name} = {int(value) + 8}" + data[end:])
+    proc = subprocess.run([sys.executable, str(tree / "tools" / "remote_layouts.py"), "check"],
+                          capture_output=True, text=True, timeout=600)
+    if f"3.{minor}" not in proc.stdout.split("verified ", 1)[-1].split(";")[0].split(", "):
+        pytest.skip(f"no headers of 3.{minor} here")
+    assert proc.returncode == 1
+    assert f"3.{minor} {name.strip(chr(34))}: the headers say {value}" in proc.stderr
+
+
 def test_debug_offsets_agree_with_the_table(target_factory):
     target = target_factory()
     effective = _remote.target_layout(target.pid)
     compiled = _remote.layout(sys.version_info[1])
-    if sys.version_info < (3, 13):
+    if not _caps.HAS_DEBUG_OFFSETS:
         assert effective == compiled
         return
     described = [k[len("debug."):] for k, v in compiled.items() if k.startswith("debug.") and v >= 0]
@@ -729,7 +765,7 @@ def test_line_tables():
     for code in codes:
         for start, end, line in code.co_lines():
             for offset in range(start, end, 2):
-                if sys.version_info >= (3, 11):
+                if _caps.HAS_LOCATION_TABLE:
                     got = _remote.line_from_location_table(code.co_linetable,
                                                            code.co_firstlineno, offset // 2)
                 else:

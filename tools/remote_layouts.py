@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Prints the struct offsets that src/remote/layouts.cpp holds, read from CPython's own headers.
+"""The remote reader's struct layouts: facts read from each CPython version's own headers.
 
     tools/remote_layouts.py INCLUDE_DIR [PYCONFIG_DIR] [--debug]
+        print (JSON) the offsets that one interpreter's headers give
+    tools/remote_layouts.py write
+        rewrite src/remote/layouts.toml from every supported version's headers found here
+    tools/remote_layouts.py check
+        exit 1 (with the differences) unless src/remote/layouts.toml is what `write` would write
+    tools/remote_layouts.py cxx DATA OUT
+        turn DATA (src/remote/layouts.toml) into OUT (fs_layouts.h, CMake runs this at build time)
 
 The remote reader must not include CPython's headers (it reads any version, whatever Python
-runs it), so the offsets it needs are facts copied into src/remote/layouts.cpp. This script is
-how they were collected: it compiles a small C program against one interpreter's headers
-(internal ones too, with Py_BUILD_CORE) and prints each field's offset. The test
-tests/test_remote.py::test_layout_matches_headers runs it for the interpreter under test and
-compares with the table.
+runs it), so the offsets it needs are facts kept in src/remote/layouts.toml. This script is where
+they come from: it compiles a small C program against one interpreter's headers (internal ones
+too, with Py_BUILD_CORE) and prints each field's offset. In the data file each version lists only
+what differs from the version before it (-1: a field that version no longer has).
+
+Headers are looked for under pyenv's versions (3.N.P/include/python3.N), in the Debian root of
+tools/sid-root and in /usr/include; every set found for a version must give the same numbers.
+A version whose headers are nowhere on this machine keeps its committed numbers (`write`) and is
+reported as not verified (`check`). tests/test_remote.py runs `check`, and compares the table
+compiled into the reader with the running interpreter's headers.
 """
 
 from __future__ import annotations
@@ -19,6 +31,13 @@ import re
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import registry  # noqa: E402  (tools/registry.py: versions.toml)
+
+TREE = Path(__file__).resolve().parent.parent
+DATA = TREE / "src" / "remote" / "layouts.toml"
 
 # name -> (first minor version, last minor version, C expression). One name, one meaning on
 # every version; the expression is what that meaning is in that version's structs.
@@ -95,6 +114,12 @@ FIELDS: list[tuple[str, int, int, str]] = [
     ("keys_kind", 11, 99, "offsetof(PyDictKeysObject, dk_kind)"),
     ("keys_nentries", 11, 99, "offsetof(PyDictKeysObject, dk_nentries)"),
     ("keys_indices", 11, 99, "offsetof(PyDictKeysObject, dk_indices)"),
+    # 3.10's dict keys object is declared in Objects/dict-common.h, which is not installed:
+    # FS_DICTKEYS_310 below states that struct's fields.
+    ("keys_size", 10, 10, "offsetof(struct fs_dictkeys_310, dk_size)"),
+    ("keys_nentries", 10, 10, "offsetof(struct fs_dictkeys_310, dk_nentries)"),
+    ("keys_indices", 10, 10, "offsetof(struct fs_dictkeys_310, dk_indices)"),
+    ("values_items", 10, 10, "0"),  # 3.10: ma_values points at the values themselves
     ("values_items", 11, 99, "offsetof(PyDictValues, values)"),
     ("set_used", 10, 99, "offsetof(PySetObject, used)"),
     ("set_mask", 10, 99, "offsetof(PySetObject, mask)"),
@@ -159,6 +184,15 @@ PROLOGUE = r"""
 #if PY_VERSION_HEX < 0x030B0000
 #  include "frameobject.h"
 #  define FS_FRAME_CODE offsetof(PyFrameObject, f_code)
+/* 3.10's struct _dictkeysobject (Objects/dict-common.h, not installed). */
+struct fs_dictkeys_310 {
+    Py_ssize_t dk_refcnt;
+    Py_ssize_t dk_size;
+    void *dk_lookup;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+};
 #else
 #  define FS_FRAME_CODE offsetof(_PyInterpreterFrame, f_code)
 #endif
@@ -172,43 +206,260 @@ int main(void) {
 """
 
 
+# Facts that the script prints but the data file does not keep: checked where they are printed
+# (the debug offsets are at the start of _PyRuntime: tests/test_remote.py).
+NOT_STORED = {"runtime_debug_offsets"}
+
+
+class LayoutError(Exception):
+    pass
+
+
 def collect(include: str, pyconfig: str | None, debug: bool) -> dict:
-    probe = subprocess.run(
-        ["gcc", "-E", "-dM", "-I", include, *(["-I", pyconfig] if pyconfig else []), "-x", "c",
-         "-"], input="#include <patchlevel.h>\n", capture_output=True, text=True, check=True)
-    minor = int(re.search(r"#define PY_MINOR_VERSION (\d+)", probe.stdout).group(1))
-    lines = []
-    for name, lo, hi, expr in FIELDS:
-        if lo <= minor <= hi:
-            lines.append(f'    printf("%s %ld\\n", "{name}", (long)({expr}));')
-    if minor >= 13:
-        for name, path in DEBUG_FIELDS:
-            lines.append(f'    printf("%s %ld\\n", "debug.{name}", '
-                         f'(long)offsetof(_Py_DebugOffsets, {path}));')
-    src = PROLOGUE + "\n".join(lines) + "\n    return 0;\n}\n"
+    """The offsets that one interpreter's headers give: {"minor", "version", "debug", "fields"}."""
     with tempfile.TemporaryDirectory() as tmp:
+        inc = ["-I", include, "-I", os.path.join(include, "internal")]
+        if pyconfig:
+            # Debian's include/python3.N/pyconfig.h only includes <TRIPLET/python3.N/pyconfig.h>:
+            # a directory that holds just that path lets it be found without the rest of that
+            # system's /usr/include (another libc's headers).
+            shim = Path(tmp, "shim", *Path(pyconfig).parts[-2:])
+            shim.parent.mkdir(parents=True)
+            shim.symlink_to(os.path.abspath(pyconfig))
+            inc = ["-I", pyconfig, *inc, "-I", os.path.join(tmp, "shim")]
+        probe = subprocess.run(
+            ["gcc", "-E", "-dM", *inc, "-x", "c", "-"], input="#include <patchlevel.h>\n",
+            capture_output=True, text=True, check=True)
+        minor = int(re.search(r"#define PY_MINOR_VERSION (\d+)", probe.stdout).group(1))
+        version = re.search(r'#define PY_VERSION "([^"]+)"', probe.stdout).group(1)
+        lines = []
+        for name, lo, hi, expr in FIELDS:
+            if lo <= minor <= hi:
+                lines.append(f'    printf("%s %ld\\n", "{name}", (long)({expr}));')
+        if minor >= 13:
+            for name, path in DEBUG_FIELDS:
+                lines.append(f'    printf("%s %ld\\n", "debug.{name}", '
+                             f'(long)offsetof(_Py_DebugOffsets, {path}));')
+        src = PROLOGUE + "\n".join(lines) + "\n    return 0;\n}\n"
         c, exe = os.path.join(tmp, "o.c"), os.path.join(tmp, "o")
         with open(c, "w") as f:
             f.write(src)
         flags = ["-DPy_DEBUG"] if debug else []
-        inc = ["-I", include, "-I", os.path.join(include, "internal")]
-        if pyconfig:
-            inc = ["-I", pyconfig] + inc
         subprocess.run(["gcc", "-std=gnu11", "-w", *flags, *inc, c, "-o", exe], check=True)
         out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
-    return {"minor": minor, "debug": debug,
+    return {"minor": minor, "version": version, "debug": debug,
             "fields": {k: int(v) for k, v in (ln.split() for ln in out.splitlines())}}
 
 
-def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if not args:
-        print(__doc__, file=sys.stderr)
-        return 2
-    result = collect(args[0], args[1] if len(args) > 1 else None, "--debug" in sys.argv)
-    print(json.dumps(result, indent=1))
-    return 0
+# ---- the data file ------------------------------------------------------------------------------
+
+def field_names() -> list[str]:
+    """Every name the data file may hold, in the order it lists them."""
+    names = list(dict.fromkeys(name for name, *_ in FIELDS if name not in NOT_STORED))
+    return names + [f"debug.{name}" for name, _ in DEBUG_FIELDS]
+
+
+def _pyenv_versions() -> Path:
+    root = os.environ.get("PYENV_ROOT")
+    if not root:
+        try:
+            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            root = str(Path.home() / ".pyenv")
+    return Path(root) / "versions"
+
+
+def header_sets(minor: int) -> list[tuple[str, str | None]]:
+    """Every (INCLUDE_DIR, PYCONFIG_DIR) of CPython 3.minor on this machine."""
+    found: list[tuple[str, str | None]] = []
+    versions = _pyenv_versions()
+    for d in sorted(versions.glob(f"3.{minor}.*")) if versions.is_dir() else []:
+        include = d / "include" / f"python3.{minor}"
+        if re.fullmatch(rf"3\.{minor}\.\d+", d.name) and (include / "internal").is_dir():
+            found.append((str(include), None))
+    cache = Path(os.environ.get("FRAMESCOPE_CACHE")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framescope")
+    for usr in (cache / "sid" / "usr", Path("/usr")):
+        include = usr / "include" / f"python3.{minor}"
+        pyconfig = usr / "include" / "x86_64-linux-gnu" / f"python3.{minor}"
+        if (include / "internal").is_dir() and (pyconfig / "pyconfig.h").is_file():
+            found.append((str(include), str(pyconfig)))
+    return found
+
+
+def headers_facts(minor: int) -> tuple[dict[str, int], list[str]] | None:
+    """The full layout of 3.minor from every header set found, and their versions; None when
+    there is none. Header sets that disagree are an error."""
+    full, versions = None, []
+    for include, pyconfig in header_sets(minor):
+        facts = collect(include, pyconfig, False)
+        if facts["minor"] != minor:
+            raise LayoutError(f"{include}: the headers of 3.{facts['minor']}, not 3.{minor}")
+        layout = {name: facts["fields"].get(name, -1) for name in field_names()}
+        if full is not None and layout != full:
+            diff = [n for n in full if full[n] != layout[n]]
+            raise LayoutError(f"the headers of {versions[0]} and {facts['version']} disagree "
+                              f"on {', '.join(diff)}")
+        full = layout
+        versions.append(facts["version"])
+    return None if full is None else (full, versions)
+
+
+def load_data(path: Path = DATA) -> dict[int, dict[str, int]]:
+    """The data file as full layouts (each version's deltas applied to its predecessor's)."""
+    data = registry._toml(path)
+    names = field_names()
+    full: dict[int, dict[str, int]] = {}
+    previous = {name: -1 for name in names}
+    for key in sorted(data, key=lambda k: registry._minor(k, path.name)):
+        minor = registry._minor(key, path.name)
+        unknown = set(data[key]) - set(names)
+        if unknown:
+            raise LayoutError(f"{path.name}: 3.{minor} has unknown fields {sorted(unknown)}")
+        if full and minor != max(full) + 1:
+            raise LayoutError(f"{path.name}: the versions must be consecutive")
+        previous = {**previous, **data[key]}
+        full[minor] = previous
+    return full
+
+
+def render(full: dict[int, dict[str, int]], sources: dict[int, str]) -> str:
+    """The data file's text: per version, what differs from the version before it."""
+    out = [
+        "# src/remote/layouts.toml: where the remote reader finds things in each CPython version's",
+        "# structs (x86-64 Linux, GIL builds): byte offsets, flag values and bit masks. Facts from",
+        "# each version's own headers, written by `tools/remote_layouts.py write`; do not edit by",
+        "# hand (`tools/remote_layouts.py check`, run by the tests, compares it with the headers).",
+        "# Each version lists only what differs from the version before it; -1: a field that",
+        "# version does not have. The build turns this file into the reader's tables",
+        "# (`tools/remote_layouts.py cxx`); layouts.hpp says what each name means.",
+    ]
+    previous = {name: -1 for name in field_names()}
+    for minor in sorted(full):
+        out += ["", f'["3.{minor}"]  # {sources[minor]}']
+        for name in field_names():
+            if full[minor][name] != previous[name]:
+                key = f'"{name}"' if "." in name else name
+                out.append(f"{key} = {full[minor][name]}")
+        previous = full[minor]
+    return "\n".join(out) + "\n"
+
+
+def generate() -> tuple[dict[int, dict[str, int]], dict[int, str], list[int]]:
+    """Full layouts for every supported version from the headers found (the committed numbers
+    where none are), what each came from, and the versions whose headers were not found."""
+    reg = registry.load()
+    committed = load_data() if DATA.exists() else {}
+    # What the committed file says a version's numbers came from, kept with them.
+    said = {int(m): text for m, text in
+            re.findall(r'^\["3\.(\d+)"\]  # (.*)$', DATA.read_text() if DATA.exists() else "",
+                       re.MULTILINE)}
+    full, sources, missing = {}, {}, []
+    for v in reg.versions:
+        found = headers_facts(v.minor)
+        if found is not None:
+            full[v.minor] = found[0]
+            sources[v.minor] = "from the headers of " + ", ".join(found[1])
+        elif v.minor in committed:
+            full[v.minor] = committed[v.minor]
+            sources[v.minor] = said.get(v.minor, "kept: no headers of this version were found")
+            missing.append(v.minor)
+        else:
+            raise LayoutError(f"3.{v.minor}: no headers found, and no committed layout")
+    return full, sources, missing
+
+
+def check() -> int:
+    full, _, missing = generate()
+    committed = load_data()
+    problems = []
+    for minor in sorted(set(full) | set(committed)):
+        if minor not in committed or minor not in full:
+            problems.append(f"3.{minor}: {'not in the data file' if minor in full else 'not supported'}")
+            continue
+        for name in field_names():
+            if full[minor][name] != committed[minor][name]:
+                problems.append(f"3.{minor} {name}: the headers say {full[minor][name]}, "
+                                f"the data file {committed[minor][name]}")
+    for line in problems:
+        print(line, file=sys.stderr)
+    verified = [f"3.{m}" for m in sorted(full) if m not in missing]
+    print(f"layouts.toml: verified {', '.join(verified) or 'nothing'}"
+          + (f"; no headers here for {', '.join(f'3.{m}' for m in missing)}" if missing else ""))
+    return 1 if problems else 0
+
+
+# ---- the C++ table ------------------------------------------------------------------------------
+
+def cxx(data: Path) -> str:
+    """fs_layouts.h: one function per version that applies that version's changes to the
+    layout of the version before it, and the table of them."""
+    reg = registry.load()
+    text = registry._toml(data)
+    deltas = {registry._minor(k, data.name): v for k, v in text.items()}
+    load_data(data)  # validates names and order
+    minors = sorted(deltas)
+    if minors != [v.minor for v in reg.versions]:
+        raise LayoutError(f"{data.name} has layouts for "
+                          f"{', '.join(f'3.{m}' for m in minors)}; versions.toml supports "
+                          f"3.{reg.first} to 3.{reg.last}")
+    out = [
+        f"/* fs_layouts.h: generated from {data.name} by tools/remote_layouts.py. Do not edit. */",
+        "/* Included by src/remote/layouts.cpp, inside namespace fs::remote. */",
+        "#pragma once",
+        "",
+        "namespace generated {",
+    ]
+    for minor in minors:
+        out += ["", f"// 3.{minor}: what differs from 3.{minor - 1}" if minor != minors[0]
+                else f"// 3.{minor}: every field it has",
+                f"inline void layout_changes_3_{minor}(Layout&{' l' if deltas[minor] else ''}) {{"]
+        for name, value in deltas[minor].items():
+            out.append(f"    l.{name} = {int(value)};")
+        out.append("}")
+    out += [
+        "",
+        f"inline constexpr int kFirstMinor = {minors[0]};",
+        "inline constexpr void (*kLayoutChanges[])(Layout&) = {",
+        *[f"    layout_changes_3_{m}," for m in minors],
+        "};",
+        "",
+        "}  // namespace generated",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if argv[:1] == ["write"] and len(argv) == 1:
+            full, sources, missing = generate()
+            DATA.write_text(render(full, sources))
+            if missing:
+                print("kept the committed numbers of "
+                      + ", ".join(f"3.{m}" for m in missing) + " (no headers found)")
+            return 0
+        if argv[:1] == ["check"] and len(argv) == 1:
+            return check()
+        if argv[:1] == ["cxx"] and len(argv) == 3:
+            text = cxx(Path(argv[1]))
+            out = Path(argv[2])
+            if not out.exists() or out.read_text() != text:  # unchanged: no rebuild
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text)
+            return 0
+        args = [a for a in argv if not a.startswith("--")]
+        if len(args) not in (1, 2) or args[0] in ("write", "check", "cxx"):
+            print(__doc__, file=sys.stderr)
+            return 2
+        result = collect(args[0], args[1] if len(args) > 1 else None, "--debug" in argv)
+        print(json.dumps(result, indent=1))
+        return 0
+    except (LayoutError, registry.RegistryError, subprocess.CalledProcessError, OSError) as exc:
+        print(f"remote_layouts: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,6 @@
 // decode.hpp: turning an interpreter's memory into stacks: threads, frames, lines, variables.
+// (walk.cpp, code.cpp, objects.cpp and value_repr.cpp through the Decoder of decoder.hpp; line
+// tables in decode.cpp.)
 //
 // Written once against `Layout` (layouts.hpp) and `Memory` (memory.hpp): no version test here
 // beyond the Layout's named capabilities. Nothing read is trusted: every pointer is read through
@@ -61,9 +63,6 @@ std::vector<ThreadRecord> decode_threads(Memory& mem, const Target& target, cons
 // The target's sys.version up to its first space ("3.10.13"), read from the main interpreter's
 // sys module; for 3.10, which has no Py_Version. Empty when not found. Throws InvalidMemory.
 std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout);
-
-// The layout for `target`: the compiled table, corrected from the debug offsets on 3.13+.
-Layout layout_for(Memory& mem, const Target& target);
 
 // The pure parts, exposed for the tests.
 // Line of the code unit at `index` (3.11+ location table), or -1 for none.

@@ -97,8 +97,8 @@ DumpResult dump(pid_t pid, const DumpOptions& options) {
             result.stopping_ns = snap.stopping_ns;
             result.pages = snap.pages;
             result.read_syscalls = mem.syscalls();
-            if ((target.version_hex & 0xffff) == 0) {
-                // 3.10 has no Py_Version: sys.version says which 3.10 it is.
+            if (!exports_version(target.minor())) {
+                // No Py_Version (3.10; bpo-43931 added it in 3.11): sys.version says which 3.10.
                 PageCache cache(mem);
                 try {
                     std::string v = version_from_sys(cache, target, layout_for(cache, target));

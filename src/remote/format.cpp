@@ -70,55 +70,72 @@ void json_string(std::string& out, const std::string& s) {
 
 std::string number_or_null(int64_t n) { return n < 0 ? std::string("null") : std::to_string(n); }
 
+// Begins the member `key` of a JSON object whose members stand `indent` spaces in; a comma
+// before it unless it is the object's first.
+void json_key(std::string& out, size_t indent, const char* key, bool first = false) {
+    out += first ? "\n" : ",\n";
+    out.append(indent, ' ');
+    out += '"';
+    out += key;
+    out += "\": ";
+}
+
+// A member whose value is already JSON text.
+void json_member(std::string& out, size_t indent, const char* key, const std::string& value,
+                 bool first = false) {
+    json_key(out, indent, key, first);
+    out += value;
+}
+
+std::string quoted(const std::string& s) {
+    std::string out;
+    json_string(out, s);
+    return out;
+}
+
+// One frame of a thread's "frames" list.
+void frame_json(std::string& o, const FrameRecord& fr, bool first, bool locals) {
+    o += first ? "\n        {" : ",\n        {";
+    json_member(o, 10, "filename", quoted(fr.filename), true);
+    json_member(o, 10, "lineno", number_or_null(fr.lineno));
+    json_member(o, 10, "function", quoted(fr.function));
+    if (locals) {
+        json_key(o, 10, "locals");
+        if (fr.locals.empty()) {
+            o += "{}";
+        } else {
+            o += "{";
+            for (size_t v = 0; v < fr.locals.size(); ++v) {
+                o += v ? ",\n            " : "\n            ";
+                json_string(o, fr.locals[v].first);
+                o += ": ";
+                json_string(o, fr.locals[v].second);
+            }
+            o += "\n          }";
+        }
+    }
+    o += "\n        }";
+}
+
 }  // namespace
 
 std::string to_json(const DumpResult& r, bool locals) {
     // The layout of json.dumps(document, indent=2).
-    std::string o = "{\n  \"pid\": ";
-    o += std::to_string(r.pid);
-    o += ",\n  \"python_version\": ";
-    json_string(o, r.python_version);
-    o += ",\n  \"threads\": [";
+    std::string o = "{";
+    json_member(o, 2, "pid", std::to_string(r.pid), true);
+    json_member(o, 2, "python_version", quoted(r.python_version));
+    json_key(o, 2, "threads");
+    o += "[";
     for (size_t t = 0; t < r.threads.size(); ++t) {
         const ThreadRecord& th = r.threads[t];
-        o += t ? ",\n    {\n" : "\n    {\n";
-        o += "      \"thread_id\": ";
-        o += std::to_string(th.thread_id);
-        o += ",\n      \"native_id\": ";
-        o += number_or_null(th.native_id);
-        o += ",\n";
-        o += "      \"name\": ";
-        if (th.name.empty()) {
-            o += "null";
-        } else {
-            json_string(o, th.name);
-        }
-        o += ",\n      \"frames\": [";
+        o += t ? ",\n    {" : "\n    {";
+        json_member(o, 6, "thread_id", std::to_string(th.thread_id), true);
+        json_member(o, 6, "native_id", number_or_null(th.native_id));
+        json_member(o, 6, "name", th.name.empty() ? std::string("null") : quoted(th.name));
+        json_key(o, 6, "frames");
+        o += "[";
         for (size_t f = 0; f < th.frames.size(); ++f) {
-            const FrameRecord& fr = th.frames[f];
-            o += f ? ",\n        {\n" : "\n        {\n";
-            o += "          \"filename\": ";
-            json_string(o, fr.filename);
-            o += ",\n          \"lineno\": ";
-            o += number_or_null(fr.lineno);
-            o += ",\n          \"function\": ";
-            json_string(o, fr.function);
-            if (locals) {
-                o += ",\n          \"locals\": ";
-                if (fr.locals.empty()) {
-                    o += "{}";
-                } else {
-                    o += "{";
-                    for (size_t v = 0; v < fr.locals.size(); ++v) {
-                        o += v ? ",\n            " : "\n            ";
-                        json_string(o, fr.locals[v].first);
-                        o += ": ";
-                        json_string(o, fr.locals[v].second);
-                    }
-                    o += "\n          }";
-                }
-            }
-            o += "\n        }";
+            frame_json(o, th.frames[f], f == 0, locals);
         }
         o += th.frames.empty() ? "]" : "\n      ]";
         o += "\n    }";

@@ -25,7 +25,7 @@ bool process_exists(pid_t pid);
 std::vector<Mapping> read_maps(pid_t pid);
 std::vector<pid_t> list_threads(pid_t pid);
 // /proc/PID/task/TID/comm: the kernel's thread name (Python 3.14+ sets it from
-// threading.Thread.name; before, every thread shows the executable's name unless the program
+// threading.Thread.name, gh-59705; before, every thread shows the executable's name unless the program
 // set it).
 std::string thread_name(pid_t pid, pid_t tid);
 // The process state letter of /proc/PID/stat ('R', 'S', 't', 'T', ...); 0 if unreadable.

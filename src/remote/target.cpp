@@ -3,6 +3,7 @@
 
 #include "elf.hpp"
 #include "error.hpp"
+#include "layouts.hpp"
 #include "memory.hpp"
 #include "process.hpp"
 
@@ -54,7 +55,7 @@ std::string Target::version_string() const {
     char buf[32];
     unsigned level = (version_hex >> 4) & 0xf;
     const char* suffix = level == 0xa ? "a" : level == 0xb ? "b" : level == 0xc ? "rc" : "";
-    if ((version_hex & 0xffff) == 0) {  // 3.10: only the minor version is known
+    if (!micro_known()) {
         std::snprintf(buf, sizeof buf, "3.%d", minor());
     } else if (*suffix != '\0') {
         std::snprintf(buf, sizeof buf, "3.%d.%u%s%u", minor(), (version_hex >> 8) & 0xff, suffix,
@@ -132,7 +133,7 @@ Target locate(pid_t pid, Memory& mem) {
         t.pid = pid;
         t.binary = path;
         t.runtime = runtime + bias;
-        if (uint64_t version_at = at("Py_Version")) {  // 3.11+
+        if (uint64_t version_at = at("Py_Version")) {  // exports_version(): bpo-43931
             uint32_t v = 0;
             if (!mem.read(version_at, &v, sizeof v)) {
                 if (!process_exists(pid)) {
@@ -161,12 +162,12 @@ Target locate(pid_t pid, Memory& mem) {
             }
             t.version_hex = 0x03000000u | (static_cast<uint32_t>(minor) << 16);
         }
-        if ((t.version_hex >> 24) != 3 || t.minor() < 10 || t.minor() > 15) {
+        if ((t.version_hex >> 24) != 3 || !supported(t.minor())) {
             throw Error(ErrorKind::unsupported,
                         "process " + std::to_string(pid) + " runs Python " +
                             std::to_string(t.version_hex >> 24) + "." +
-                            std::to_string(t.minor()) +
-                            ", which framescope does not read (it reads 3.10 to 3.15)");
+                            std::to_string(t.minor()) + ", which framescope does not read (it reads " +
+                            supported_range() + ")");
         }
         TypeAddresses& ty = t.types;
         ty.long_type = at("PyLong_Type");

@@ -23,11 +23,15 @@ struct TypeAddresses {
 struct Target {
     pid_t pid = 0;
     uint64_t runtime = 0;      // &_PyRuntime in the target
-    uint32_t version_hex = 0;  // as PY_VERSION_HEX; 3.10: 0x030A0000 (only the minor is known)
+    // As PY_VERSION_HEX. A target that exports no Py_Version (layouts.hpp: exports_version())
+    // has only its minor version here, 0x03MM0000, until the dump reads its sys.version.
+    uint32_t version_hex = 0;
     std::string binary;        // the file that holds the interpreter (libpython or executable)
     TypeAddresses types;
 
     int minor() const { return static_cast<int>((version_hex >> 16) & 0xff); }
+    // Whether version_hex holds more than the minor version.
+    bool micro_known() const { return (version_hex & 0xffff) != 0; }
     std::string version_string() const;
 };
 
