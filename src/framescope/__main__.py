@@ -13,6 +13,7 @@ def _parser() -> argparse.ArgumentParser:
     import argparse
 
     import framescope
+    from framescope import _caps
 
     parser = argparse.ArgumentParser(
         prog="framescope",
@@ -41,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         "dump", help="print every thread's Python stack in another running process",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Print every thread's Python stack (innermost frame first) in another "
-                    "running CPython process, 3.10 to 3.15, whatever Python runs framescope. "
+                    f"running CPython process, 3.{_caps.FIRST} to 3.{_caps.LAST}, whatever Python "
+                    "runs framescope. "
                     "Nothing runs in the target: its memory is read from outside.",
         epilog="""\
 By default the target's threads are stopped with ptrace while its memory is read (well under a

@@ -12,7 +12,8 @@ and finds the interpreter through its ELF symbols. By default the target's threa
 with ptrace for the read (well under a millisecond for a typical process, see `stats`) and are
 always resumed, also when the read fails or framescope is interrupted; `block=False` reads
 without stopping, at the risk of a torn read (retried, then reported as MemoryChanged).
-The target may be any CPython 3.10-3.15, whatever Python runs framescope.
+The target may run any CPython version framescope supports (versions.toml; at run time
+`framescope._caps.FIRST` to `LAST`), whatever Python runs framescope.
 """
 
 from __future__ import annotations
