@@ -28,7 +28,9 @@ import registry  # noqa: E402  (tools/registry.py: versions.toml)
 
 TREE = Path(__file__).resolve().parent.parent
 RESULTS = TREE / "build" / "results"
-TOOLS = ["scikit-build-core>=1.0", "nanobind>=2.4", "pytest>=8", "pexpect>=4.8", "mypy>=1.11"]
+# The build's own requirements (pyproject.toml: the builds run without isolation) and the tests'.
+TOOLS = ["scikit-build-core>=1.0", "nanobind>=2.4", "tomli>=1.1; python_version < '3.11'",
+         "pytest>=8", "pexpect>=4.8", "mypy>=1.11"]
 
 
 def rows() -> list[registry.Row]:
