@@ -162,6 +162,34 @@ inline PyObject* locals_mapping(IFrame* f) noexcept {
     return f->f_locals;
 }
 
+// Whether a frame whose code keeps its variables in a namespace mapping (module, class body,
+// exec) shows them through a proxy instead, as frame.f_locals does: from 3.13, while one of its
+// hidden variables (an inlined comprehension's, PEP 709) has a value. PEP 667 (gh-74929, 3.13)
+// made f_locals a FrameLocalsProxy there (CPython's _PyFrame_HasHiddenLocals() in
+// Objects/frameobject.c); before, f_locals is the namespace and the variable is not in it
+// (gh-108732).
+inline bool namespace_frame_uses_proxy([[maybe_unused]] IFrame* f) noexcept {
+#if FS_HAS_EXTRA_LOCALS
+    Vars vars(code(f));
+    for (int i = 0; i < vars.count(); ++i) {
+        if ((vars.kind(i) & VAR_HIDDEN) && var_value(f, vars, i) != nullptr) {
+            return true;
+        }
+    }
+#endif
+    return false;
+}
+
+// Whether `op` is the interpreter's own FrameLocalsProxy (PEP 667, gh-74929: 3.13+), a mapping
+// with a LocalsView's meaning. False where the version has none.
+inline bool is_frame_locals_proxy([[maybe_unused]] PyObject* op) noexcept {
+#if FS_HAS_EXTRA_LOCALS
+    return PyObject_TypeCheck(op, &PyFrameLocalsProxy_Type);
+#else
+    return false;
+#endif
+}
+
 // Whether the frame has finished (returned, raised out, or was cleared with frame.clear()).
 // Its variables can still be read, as CPython shows them, but never change again.
 inline bool has_finished(PyFrameObject* fo) noexcept {

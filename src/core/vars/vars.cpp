@@ -340,14 +340,7 @@ PyObject* listing(PyFrameObject* fo, Part part) {
 // Whether `other` may be merged into a view or a dict result: a dict or another view (or, on
 // 3.13+, the interpreter's own FrameLocalsProxy, which has the same meaning).
 bool is_mergeable(PyObject* other) {
-    if (PyDict_Check(other) || is_view(other)) {
-        return true;
-    }
-#if FS_HAS_EXTRA_LOCALS
-    return PyObject_TypeCheck(other, &PyFrameLocalsProxy_Type);
-#else
-    return false;
-#endif
+    return PyDict_Check(other) || is_view(other) || compat::is_frame_locals_proxy(other);
 }
 
 // Sets every item of `other` (a mergeable mapping) into the view. -1 on error.
@@ -668,23 +661,11 @@ PyObject* name_arg(const char* fname, PyObject* op) {
 
 // Whether the frame's variables are shown through a LocalsView: a function frame's (fast locals,
 // cells). Module, class and exec/eval code keep theirs in a namespace mapping instead, except
-// that on 3.13+ such a frame running an inlined comprehension is shown through a view while the
-// comprehension's variable is live, as CPython's f_locals does.
+// where CPython's f_locals shows such a frame through a proxy (an inlined comprehension's
+// variable is live: compat::namespace_frame_uses_proxy()).
 bool uses_view(PyFrameObject* fo) {
     compat::IFrame* f = compat::of_object(fo);
-    PyCodeObject* co = compat::code(f);
-    if (compat::is_optimized(co)) {
-        return true;
-    }
-#if FS_HAS_EXTRA_LOCALS
-    Vars vars(co);
-    for (int i = 0; i < vars.count(); ++i) {
-        if ((vars.kind(i) & compat::VAR_HIDDEN) && compat::var_value(f, vars, i) != nullptr) {
-            return true;
-        }
-    }
-#endif
-    return false;
+    return compat::is_optimized(compat::code(f)) || compat::namespace_frame_uses_proxy(f);
 }
 
 // The namespace mapping of a frame that does not use a view (borrowed), or nullptr with an
