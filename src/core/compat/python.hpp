@@ -40,3 +40,15 @@
 #endif
 #undef Py_BUILD_CORE
 #endif
+
+namespace fs::compat {
+
+// Whether this build keeps the interpreter's reference-count bookkeeping for debugging
+// (Py_REF_DEBUG, which a Py_DEBUG build defines): the reference-leak tests need one.
+#ifdef Py_REF_DEBUG
+inline constexpr bool ref_debug = true;
+#else
+inline constexpr bool ref_debug = false;
+#endif
+
+}  // namespace fs::compat

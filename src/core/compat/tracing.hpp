@@ -1,7 +1,9 @@
 // compat/tracing.hpp: line events for chosen frames on versions without sys.monitoring.
 //
 // Before 3.12 a frame receives 'line' events only while its thread has a trace function
-// (tstate->c_tracefunc); the frame's own f_trace is what the events are for. sys.settrace()
+// (tstate->c_tracefunc: the evaluation loop's line tracing in Python/ceval.c runs only then; 3.12
+// delivers them through PEP 669's sys.monitoring instead); the frame's own f_trace is what the
+// events are for. sys.settrace()
 // installs a Python-level one, which is also called for every new frame ('call' events). The
 // hook here is a C-level trace function that ignores 'call' events and hands the others to the
 // frame's f_trace, so frames without one cost a C call per line and nothing more.
