@@ -130,7 +130,7 @@ Py_ssize_t count_frames(IFrame* f) {
 // The (start, limit) arguments of stack() and frames(), checked.
 struct WalkArgs {
     Borrowed<PyFrameObject> frame;  // start given as a frame object (the caller's argument)
-    bool depth_given = false;        // start given as a depth; else None: the caller itself
+    bool depth_given = false;       // start given as a depth; else None: the caller itself
     Py_ssize_t depth = 0;
     Py_ssize_t limit = -1;  // -1: no limit
 };
