@@ -54,11 +54,7 @@ NB_MODULE(_core, m) {
     caps["borrowed_locals"] = bool(FS_HAS_BORROWED_LOCALS);
     caps["inline_audit_check"] = bool(FS_HAS_INLINE_AUDIT_CHECK);
     caps["tier2_invalidation"] = fs::compat::tier2_invalidate != nullptr;
-#ifdef Py_REF_DEBUG
-    caps["ref_debug"] = true;
-#else
-    caps["ref_debug"] = false;
-#endif
+    caps["ref_debug"] = fs::compat::ref_debug;
     m.attr("CAPABILITIES") = caps;
     m.attr("BUILT_FOR") = nb::str(PY_VERSION);
     fs::jump::register_bindings(m);

@@ -1,12 +1,23 @@
 // refs.hpp: owned and borrowed references as distinct types.
 //
-// Rules:
-//  - An `Owned` holds one strong reference and releases it when destroyed. It can be moved, not
-//    copied; `release()` hands the reference to CPython (e.g. as a function's return value).
-//  - A `Borrowed` is a plain pointer that documents "someone else keeps this alive for as long as
-//    I use it". It never changes a reference count.
-//  - Feature code does not call Py_INCREF/Py_DECREF; it makes an Owned with `Owned::steal()` from
-//    a C API call that returns a new reference, or `Owned::ref()` from a borrowed one.
+// Rules (for walk/, vars/ and the rest above compat/):
+//  - A new reference is an `Owned` from the moment it is received: `Owned::steal()` on what a C
+//    API call returns as new (nullptr then means a Python error is set), `Owned::ref()` to take
+//    one on a borrowed object. It releases the reference when destroyed, moves but never copies,
+//    and `release()` hands it over where CPython takes it (a return value to the interpreter, a
+//    stealing call such as PyTuple_SET_ITEM). Feature code does not call Py_INCREF/Py_DECREF.
+//  - A `Borrowed` is a reference that someone else keeps alive: the comment beside it names who
+//    (the frame, a dict, the caller's arguments). It never changes a reference count. A
+//    borrowed reference that is handed on - returned, stored in a struct field or written to an
+//    out-parameter - is a `Borrowed`, so that its type says it must not be released and must not
+//    outlive its owner.
+//  - A borrowed reference is never held across code that can run Python code (a call into the
+//    interpreter, an allocation, which may start a collection and so run finalizers): take an
+//    `Owned` first.
+//  - Parameters stay plain pointers: a PyObject* parameter is borrowed for the call, as in
+//    CPython's own API. The version-neutral accessors of compat/ also return plain pointers
+//    (borrowed unless they say otherwise): they are the hot path of the walk, shared with the
+//    jump code, and each says who keeps what it returns.
 #pragma once
 
 #include "compat/python.hpp"

@@ -2,6 +2,8 @@
 //
 // Built when CMake's FRAMESCOPE_TESTING is on (the test command turns it on); never part of a
 // release. Each helper reads interpreter state that Python code cannot see without changing it.
+// Version differences stay behind compat/, as in the core.
+#include "compat/eval_frame.hpp"
 #include "compat/frames.hpp"
 
 #include <nanobind/nanobind.h>
@@ -13,17 +15,15 @@ namespace nb = nanobind;
 
 namespace {
 
-#if PY_VERSION_HEX < 0x030C0000
 // A frame-evaluation function (PEP 523) of "another tool": counts the frames it runs and hands
 // them to the one that was installed before it.
-_PyFrameEvalFunction foreign_previous = nullptr;
+fs::compat::EvalFrameFunction foreign_previous = nullptr;
 size_t foreign_calls = 0;
 
 PyObject* foreign_eval(PyThreadState* ts, fs::compat::IFrame* frame, int throwflag) {
     ++foreign_calls;
     return foreign_previous(ts, frame, throwflag);
 }
-#endif
 
 }  // namespace
 
@@ -39,27 +39,22 @@ NB_MODULE(_testing, m) {
         return out;
     });
 
-#if PY_VERSION_HEX < 0x030C0000
-    // The interpreter's frame-evaluation function: "default", "foreign" (the one below) or
-    // "other" (framescope's watch for a generator's resumption, or anyone else's).
+    // The interpreter's frame-evaluation function: "default", "foreign" (the one above) or
+    // "other" (framescope's watch for a generator's resumption before 3.12, or anyone else's).
     m.def("eval_frame", [] {
-        auto f = _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
-        return f == nullptr || f == _PyEval_EvalFrameDefault ? "default"
-               : f == foreign_eval                           ? "foreign"
-                                                             : "other";
+        auto f = fs::compat::eval_frame_function(PyInterpreterState_Get());
+        return f == fs::compat::default_eval_frame() ? "default"
+               : f == foreign_eval                   ? "foreign"
+                                                     : "other";
     });
     m.def("install_foreign_eval", [] {
         PyInterpreterState* interp = PyInterpreterState_Get();
-        foreign_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
-        if (foreign_previous == nullptr) {
-            foreign_previous = _PyEval_EvalFrameDefault;
-        }
+        foreign_previous = fs::compat::eval_frame_function(interp);
         foreign_calls = 0;
-        _PyInterpreterState_SetEvalFrameFunc(interp, foreign_eval);
+        fs::compat::set_eval_frame_function(interp, foreign_eval);
     });
     m.def("remove_foreign_eval", [] {
-        _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), foreign_previous);
+        fs::compat::set_eval_frame_function(PyInterpreterState_Get(), foreign_previous);
         return foreign_calls;
     });
-#endif
 }

@@ -1,7 +1,7 @@
 // compat/audit.cpp: finding the python:audit probe's semaphore in this process.
 #include "compat/audit.hpp"
 
-#include "remote/elf.hpp"
+#include "elf.hpp"
 
 #include <link.h>
 
@@ -62,7 +62,7 @@ uintptr_t find_audit_probe() noexcept {
         }
         // The main program is listed without a name; /proc/self/exe is its file even after the
         // path was replaced on disk.
-        auto elf = remote::read_elf(object.path.empty() ? "/proc/self/exe" : object.path, {});
+        auto elf = read_elf(object.path.empty() ? "/proc/self/exe" : object.path, {});
         if (!elf) {
             return 0;
         }

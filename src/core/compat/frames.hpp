@@ -20,7 +20,8 @@ using IFrame = PyFrameObject;
 // `f` itself or the nearest frame behind it that CPython shows to Python code. 3.11+ keeps
 // frames on the chain that are not shown: frames still running their prologue (before RESUME,
 // "incomplete") and, from 3.12, shim frames that mark a C call into the interpreter. sys._getframe,
-// f_back and tracebacks skip them; so do we.
+// f_back and tracebacks skip them (CPython's _PyFrame_IsIncomplete() in pycore_frame.h, 3.14+
+// pycore_interpframe.h, says which); so do we.
 inline IFrame* first_visible(IFrame* f) noexcept {
 #if FS_HAS_INTERPRETER_FRAME
     while (f != nullptr && _PyFrame_IsIncomplete(f)) {
@@ -33,8 +34,8 @@ inline IFrame* first_visible(IFrame* f) noexcept {
 // The calling thread's state. Functions of the core are only called from Python, with the GIL
 // held, so it exists; this skips PyThreadState_Get()'s check for a missing one.
 inline PyThreadState* current_thread() noexcept {
-#if PY_VERSION_HEX >= 0x030D0000
-    return PyThreadState_GetUnchecked();  // public from 3.13
+#if FS_HAS_PUBLIC_GET_UNCHECKED
+    return PyThreadState_GetUnchecked();  // the private name is deprecated from 3.14
 #else
     return _PyThreadState_UncheckedGet();
 #endif
@@ -53,8 +54,9 @@ inline IFrame* thread_top(PyThreadState* ts) noexcept {
 
 // The frame object of `f` if it exists already (borrowed), else nullptr. Never creates one.
 // A finished frame whose frame object outlived it (3.11+) has moved into that object
-// (FRAME_OWNED_BY_FRAME_OBJECT); its own frame_obj field is not reliable then (3.11 clears it
-// before the move), but the object is the one that contains it.
+// (FRAME_OWNED_BY_FRAME_OBJECT); its own frame_obj field is not reliable then (3.11's
+// take_ownership() in Objects/frameobject.c clears it before the move), but the object is the
+// one that contains it.
 inline PyFrameObject* existing_object(IFrame* f) noexcept {
 #if FS_HAS_INTERPRETER_FRAME
     if (f->owner == FRAME_OWNED_BY_FRAME_OBJECT) {
@@ -219,6 +221,8 @@ inline FrameStatus frame_status(PyFrameObject* fo, PyObject** owner) noexcept {
             if (state == FRAME_CREATED) {
                 return FrameStatus::created;
             }
+            // gh-111354 (3.13) split the suspended state in two (at a yield, in a yield
+            // from/await) and added FRAME_STATE_SUSPENDED() to test for either.
 #ifdef FRAME_STATE_SUSPENDED
             if (FRAME_STATE_SUSPENDED(state)) {
 #else

@@ -1,8 +1,11 @@
 // compat/python.hpp: the one place that includes CPython's headers, internal ones included, and
 // includes the capabilities (generated from versions.toml) that compat/ branches on.
 //
-// Code outside compat/ includes this file and never tests PY_VERSION_HEX itself: it asks for a
-// capability (FS_HAS_...) or, better, calls a version-neutral accessor from compat/frames.hpp.
+// Code outside compat/ includes this file but never branches on a version with the preprocessor
+// (no #if on FS_..., PY_VERSION_HEX or Py_DEBUG): it calls a version-neutral accessor of compat/
+// or, where a whole branch differs, tests a compat constant with `if constexpr`. Inside compat/,
+// a version difference is a capability of the registry (FS_HAS_...); a raw PY_VERSION_HEX test
+// is kept only where no capability names the fact, with a comment that says why.
 #pragma once
 
 #define PY_SSIZE_T_CLEAN
@@ -18,11 +21,9 @@
 #error "framescope does not support free-threaded (no-GIL) builds of CPython"
 #endif
 
-#if PY_VERSION_HEX < 0x030B0000
-#include <longintrepr.h>
-#elif !FS_HAS_COMPACT_LONG
-#include <cpython/longintrepr.h>
-#endif
+// (An int's digits, which compat::small_int_value() reads before 3.12, are declared by
+// longintrepr.h, which Python.h includes itself on every supported version: bpo-35134 moved it to
+// cpython/ in 3.11 and says not to include it directly.)
 
 #if FS_HAS_INTERPRETER_FRAME
 // The interpreter-frame layout is internal. It is fixed for a given CPython build, and these
@@ -39,3 +40,15 @@
 #endif
 #undef Py_BUILD_CORE
 #endif
+
+namespace fs::compat {
+
+// Whether this build keeps the interpreter's reference-count bookkeeping for debugging
+// (Py_REF_DEBUG, which a Py_DEBUG build defines): the reference-leak tests need one.
+#ifdef Py_REF_DEBUG
+inline constexpr bool ref_debug = true;
+#else
+inline constexpr bool ref_debug = false;
+#endif
+
+}  // namespace fs::compat

@@ -1,13 +1,16 @@
 // compat/tracing.hpp: line events for chosen frames on versions without sys.monitoring.
 //
 // Before 3.12 a frame receives 'line' events only while its thread has a trace function
-// (tstate->c_tracefunc); the frame's own f_trace is what the events are for. sys.settrace()
+// (tstate->c_tracefunc: the evaluation loop's line tracing in Python/ceval.c runs only then; 3.12
+// delivers them through PEP 669's sys.monitoring instead); the frame's own f_trace is what the
+// events are for. sys.settrace()
 // installs a Python-level one, which is also called for every new frame ('call' events). The
 // hook here is a C-level trace function that ignores 'call' events and hands the others to the
 // frame's f_trace, so frames without one cost a C call per line and nothing more.
 #pragma once
 
 #include "compat/bytecode.hpp"
+#include "compat/eval_frame.hpp"
 #include "refs.hpp"
 
 namespace fs::compat {
@@ -70,7 +73,7 @@ struct ResumeWatch {
     PyObject* frame = nullptr;                // strong; one watch per process (GIL builds only)
     IFrame* iframe = nullptr;                 // its interpreter frame, when the watch began
     PyThreadState* thread = nullptr;          // the thread whose resumption counts
-    _PyFrameEvalFunction previous = nullptr;  // the evaluation function ours runs frames with
+    EvalFrameFunction previous = nullptr;     // the evaluation function ours runs frames with
 };
 
 inline ResumeWatch& watch() noexcept {
@@ -94,15 +97,15 @@ inline void end_watch() noexcept {
         return;
     }
     PyInterpreterState* interp = PyThreadState_GetInterpreter(current_thread());
-    if (_PyInterpreterState_GetEvalFrameFunc(interp) == resume_eval) {
-        _PyInterpreterState_SetEvalFrameFunc(interp, w.previous);
+    if (eval_frame_function(interp) == resume_eval) {
+        set_eval_frame_function(interp, w.previous);
         w.previous = nullptr;
     }
 }
 
-inline _PyFrameEvalFunction next_eval() noexcept {
-    _PyFrameEvalFunction previous = watch().previous;
-    return previous != nullptr ? previous : _PyEval_EvalFrameDefault;
+inline EvalFrameFunction next_eval() noexcept {
+    EvalFrameFunction previous = watch().previous;
+    return previous != nullptr ? previous : default_eval_frame();
 }
 
 // `frame` is where the watched frame was: it resumes now if it still is the watched frame (not a
@@ -110,7 +113,7 @@ inline _PyFrameEvalFunction next_eval() noexcept {
 [[gnu::noinline, gnu::cold]] inline PyObject* maybe_resumed(PyThreadState* ts, IFrame* frame,
                                                             int throwflag) {
     ResumeWatch& w = watch();
-    _PyFrameEvalFunction next = next_eval();
+    EvalFrameFunction next = next_eval();
     if (w.frame != nullptr && frame == of_object(reinterpret_cast<PyFrameObject*>(w.frame))) {
         end_watch();
         // A trace function set meanwhile (sys.settrace) already delivers line events to the
@@ -170,13 +173,13 @@ inline bool line_hook_on_resume(PyObject* frame) noexcept {
     }
     PyThreadState* ts = current_thread();
     PyInterpreterState* interp = PyThreadState_GetInterpreter(ts);
-    _PyFrameEvalFunction current = _PyInterpreterState_GetEvalFrameFunc(interp);
+    EvalFrameFunction current = eval_frame_function(interp);
     if (current != detail::resume_eval) {
         if (w.previous != nullptr) {
             return false;  // ours still sits inside another tool's chain, below its function
         }
-        w.previous = current != nullptr ? current : _PyEval_EvalFrameDefault;
-        _PyInterpreterState_SetEvalFrameFunc(interp, detail::resume_eval);
+        w.previous = current;
+        set_eval_frame_function(interp, detail::resume_eval);
     }  // else ours is installed already (another tool put it back): it is reused
     w.frame = Py_NewRef(frame);
     w.iframe = of_object(reinterpret_cast<PyFrameObject*>(frame));

@@ -145,9 +145,10 @@ inline PyObject* slot_object(IFrame* f, int slot) noexcept {
 
 // Entry i's value (borrowed; a cell's contents), or nullptr when unbound or empty.
 //
-// A slot of a cell variable does not always hold a cell: with PEP 709 an inlined
+// A slot of a cell variable does not always hold a cell: with PEP 709 (3.12+) an inlined
 // comprehension's variable may share a name, and so the slot, with a cell variable of the
-// enclosing code; then the slot holds the plain value (as CPython's own proxy allows).
+// enclosing code; then the slot holds the plain value. (gh-128396: CPython's own proxy took it
+// for a cell and crashed, until the fix made in 3.13 and 3.14.)
 inline PyObject* var_value(IFrame* f, const Vars& vars, int i) noexcept {
     PyObject* v = slot_object(f, vars.slot(i));
     if (v != nullptr && (vars.kind(i) & (VAR_CELL | VAR_FREE)) && PyCell_Check(v)) {
@@ -160,6 +161,34 @@ inline PyObject* var_value(IFrame* f, const Vars& vars, int i) noexcept {
 // of module, class and exec code; for a function before 3.13, the dict that f_locals fills.
 inline PyObject* locals_mapping(IFrame* f) noexcept {
     return f->f_locals;
+}
+
+// Whether a frame whose code keeps its variables in a namespace mapping (module, class body,
+// exec) shows them through a proxy instead, as frame.f_locals does: from 3.13, while one of its
+// hidden variables (an inlined comprehension's, PEP 709) has a value. PEP 667 (gh-74929, 3.13)
+// made f_locals a FrameLocalsProxy there (CPython's _PyFrame_HasHiddenLocals() in
+// Objects/frameobject.c); before, f_locals is the namespace and the variable is not in it
+// (gh-108732).
+inline bool namespace_frame_uses_proxy([[maybe_unused]] IFrame* f) noexcept {
+#if FS_HAS_EXTRA_LOCALS
+    Vars vars(code(f));
+    for (int i = 0; i < vars.count(); ++i) {
+        if ((vars.kind(i) & VAR_HIDDEN) && var_value(f, vars, i) != nullptr) {
+            return true;
+        }
+    }
+#endif
+    return false;
+}
+
+// Whether `op` is the interpreter's own FrameLocalsProxy (PEP 667, gh-74929: 3.13+), a mapping
+// with a LocalsView's meaning. False where the version has none.
+inline bool is_frame_locals_proxy([[maybe_unused]] PyObject* op) noexcept {
+#if FS_HAS_EXTRA_LOCALS
+    return PyObject_TypeCheck(op, &PyFrameLocalsProxy_Type);
+#else
+    return false;
+#endif
 }
 
 // Whether the frame has finished (returned, raised out, or was cleared with frame.clear()).
@@ -244,9 +273,10 @@ inline void invalidate_executors(PyCodeObject* co) noexcept {
 inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value) noexcept {
     IFrame* f = of_object(fo);
 #if !FS_HAS_EXTRA_LOCALS
-    // Before 3.13 a trace function's trampoline (and PyFrame_LocalsToFast) copies the locals
-    // dict back into the slots, and drops a variable whose key is missing; the dict must say
-    // what the slot says.
+    // Before 3.13 a trace function's trampoline (call_trampoline() in Python/sysmodule.c, through
+    // PyFrame_LocalsToFast() in Objects/frameobject.c) copies the locals dict back into the
+    // slots after every event, and drops a variable whose key is missing; the dict must say what
+    // the slot says. PEP 667 (gh-74929, 3.13) removed that copy.
     if (f->f_locals != nullptr && PyDict_Check(f->f_locals) &&
         PyDict_SetItem(f->f_locals, vars.name(i), value) < 0) {
         return -1;
@@ -265,7 +295,8 @@ inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value
     _PyStackRef* fast = _PyFrame_GetLocalsArray(f);
     if (old != nullptr && !_Py_IsImmortal(old)) {
         // Keep the old value alive for as long as the frame: its value stack may still hold a
-        // borrowed reference to it. The tuple is the one CPython's own proxy appends to.
+        // borrowed reference to it (3.14's LOAD_FAST_BORROW). The tuple is the one CPython's
+        // own proxy appends to (add_overwritten_fast_local() in Objects/frameobject.c, 3.14+).
         // (The reference is taken before allocating: a collection could run finalizers.)
         PyObject* keep = Py_NewRef(old);
         auto size = [fo] {

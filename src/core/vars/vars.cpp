@@ -47,14 +47,15 @@ enum class Purpose { read, write };
 
 struct Match {
     int index = -1;       // the entry the key addresses (see find()), or -1
-    PyObject* value{};    // for Purpose::read: its value (borrowed)
+    Borrowed<> value;     // for Purpose::read: its value (the frame's slot or cell holds it)
     bool names_variable = false;  // the key equals the name of a variable that is not hidden
 };
 
 // Finds what `key` addresses. For reading: the first entry of that name that has a value. For
 // writing: the first entry of that name that is not a hidden comprehension variable. Names are
 // compared by identity first (keys are usually the interned names themselves) and only when no
-// entry has that identity, by hash and ==. Returns false with an error set (an unhashable key:
+// entry has that identity, by hash and ==, as CPython 3.14's proxy does
+// (framelocalsproxy_getkeyindex() in Objects/frameobject.c). Returns false with an error set (an unhashable key:
 // TypeError; a failing __eq__).
 bool find(PyFrameObject* fo, const Vars& vars, PyObject* key, Purpose purpose, Match& out) {
     compat::IFrame* f = compat::of_object(fo);
@@ -67,7 +68,7 @@ bool find(PyFrameObject* fo, const Vars& vars, PyObject* key, Purpose purpose, M
         if (purpose == Purpose::read) {
             if (PyObject* v = compat::var_value(f, vars, i)) {
                 out.index = i;
-                out.value = v;
+                out.value = Borrowed<>(v);
                 return true;
             }
             return false;
@@ -127,9 +128,9 @@ int is_real_extra(PyFrameObject* fo, const Vars& vars, PyObject* key) {
     }
 }
 
-// The value of extra `key` (borrowed), nullptr when there is none; false on error.
-bool extra_get(PyFrameObject* fo, const Match& m, PyObject* key, PyObject*& out) {
-    out = nullptr;
+// The value of extra `key` (the extras dict holds it), empty when there is none; false on error.
+bool extra_get(PyFrameObject* fo, const Match& m, PyObject* key, Borrowed<>& out) {
+    out = Borrowed<>();
     if (compat::extras_shadowed_by_variables && m.names_variable) {
         return true;
     }
@@ -137,8 +138,8 @@ bool extra_get(PyFrameObject* fo, const Match& m, PyObject* key, PyObject*& out)
     if (extras == nullptr) {
         return true;
     }
-    out = PyDict_GetItemWithError(extras, key);
-    return out != nullptr || !PyErr_Occurred();
+    out = Borrowed<>(PyDict_GetItemWithError(extras, key));
+    return out || !PyErr_Occurred();
 }
 
 // Calls fn(key, value) for each extra, in insertion order (strong references are held across
@@ -214,17 +215,17 @@ PyObject* get_item(PyFrameObject* fo, PyObject* key) {
         return nullptr;
     }
     if (m.index >= 0) {
-        return Py_NewRef(m.value);
+        return Py_NewRef(m.value.get());
     }
-    PyObject* extra = nullptr;
+    Borrowed<> extra;
     if (!extra_get(fo, m, key, extra)) {
         return nullptr;
     }
-    if (extra == nullptr) {
+    if (!extra) {
         PyErr_SetObject(PyExc_KeyError, key);
         return nullptr;
     }
-    return Py_NewRef(extra);
+    return Py_NewRef(extra.get());
 }
 
 int check_alive(PyFrameObject* fo) {
@@ -279,11 +280,11 @@ int contains(PyFrameObject* fo, PyObject* key) {
     if (m.index >= 0) {
         return 1;
     }
-    PyObject* extra = nullptr;
+    Borrowed<> extra;
     if (!extra_get(fo, m, key, extra)) {
         return -1;
     }
-    return extra != nullptr;
+    return extra ? 1 : 0;
 }
 
 Py_ssize_t length(PyFrameObject* fo) {
@@ -340,14 +341,7 @@ PyObject* listing(PyFrameObject* fo, Part part) {
 // Whether `other` may be merged into a view or a dict result: a dict or another view (or, on
 // 3.13+, the interpreter's own FrameLocalsProxy, which has the same meaning).
 bool is_mergeable(PyObject* other) {
-    if (PyDict_Check(other) || is_view(other)) {
-        return true;
-    }
-#if FS_HAS_EXTRA_LOCALS
-    return PyObject_TypeCheck(other, &PyFrameLocalsProxy_Type);
-#else
-    return false;
-#endif
+    return PyDict_Check(other) || is_view(other) || compat::is_frame_locals_proxy(other);
 }
 
 // Sets every item of `other` (a mergeable mapping) into the view. -1 on error.
@@ -486,11 +480,11 @@ bool check_nargs(const char* name, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t h
     return false;
 }
 
-// view[key] where a missing key is not an error: 1 with `out` set (a new reference), 0 when
-// missing, -1 with an error set.
-int get_if_present(PyObject* self, PyObject* key, PyObject*& out) {
-    out = get_item(frame_of(self), key);
-    if (out != nullptr) {
+// view[key] where a missing key is not an error: 1 with `out` set, 0 when missing, -1 with an
+// error set.
+int get_if_present(PyObject* self, PyObject* key, Owned<>& out) {
+    out = Owned<>::steal(get_item(frame_of(self), key));
+    if (out) {
         return 1;
     }
     if (PyErr_ExceptionMatches(PyExc_KeyError)) {
@@ -502,21 +496,21 @@ int get_if_present(PyObject* self, PyObject* key, PyObject*& out) {
 
 // get(key, default=None)
 PyObject* view_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    PyObject* r = nullptr;
+    Owned<> r;
     if (!check_nargs("get", nargs, 1, 2) || get_if_present(self, args[0], r) < 0) {
         return nullptr;
     }
-    return r != nullptr ? r : Py_NewRef(nargs == 2 ? args[1] : Py_None);
+    return r ? r.release() : Py_NewRef(nargs == 2 ? args[1] : Py_None);
 }
 
 // setdefault(key, default=None)
 PyObject* view_setdefault(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    PyObject* r = nullptr;
+    Owned<> r;
     if (!check_nargs("setdefault", nargs, 1, 2) || get_if_present(self, args[0], r) < 0) {
         return nullptr;
     }
-    if (r != nullptr) {
-        return r;
+    if (r) {
+        return r.release();
     }
     PyObject* value = nargs == 2 ? args[1] : Py_None;
     if (set_item(frame_of(self), args[0], value) < 0) {
@@ -542,11 +536,11 @@ PyObject* view_pop(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
         (void)set_item(fo, key, nullptr);
         return nullptr;
     }
-    PyObject* value = nullptr;
+    Borrowed<> value;
     if (!extra_get(fo, m, key, value)) {
         return nullptr;
     }
-    if (value == nullptr) {
+    if (!value) {
         if (nargs == 2) {
             return Py_NewRef(args[1]);
         }
@@ -639,59 +633,47 @@ PyType_Spec view_spec = {
 
 // ---- module functions ----------------------------------------------------------------------
 
-// A required argument `param` of `fname`, of the kind `ok` accepts (`what` names it in the
-// error); nullptr with a TypeError set otherwise.
-PyObject* required_arg(const char* fname, const char* param, PyObject* op, bool (*ok)(PyObject*),
-                       const char* what) {
+// A required argument `param` of `fname` (the caller's arguments hold it), of the kind `ok`
+// accepts (`what` names it in the error); empty with a TypeError set otherwise.
+Borrowed<> required_arg(const char* fname, const char* param, PyObject* op,
+                        bool (*ok)(PyObject*), const char* what) {
     if (op == nullptr) {
         PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, param);
-        return nullptr;
+        return {};
     }
     if (!ok(op)) {
         PyErr_Format(PyExc_TypeError, "%s() %s must be %s, not %.200s", fname, param, what,
                      Py_TYPE(op)->tp_name);
-        return nullptr;
+        return {};
     }
-    return op;
+    return Borrowed<>(op);
 }
 
-PyFrameObject* frame_arg(const char* fname, PyObject* op) {
+Borrowed<PyFrameObject> frame_arg(const char* fname, PyObject* op) {
     auto is_frame = [](PyObject* o) { return PyFrame_Check(o) != 0; };
-    return reinterpret_cast<PyFrameObject*>(
-        required_arg(fname, "frame", op, is_frame, "a frame object"));
+    return Borrowed<PyFrameObject>(reinterpret_cast<PyFrameObject*>(
+        required_arg(fname, "frame", op, is_frame, "a frame object").get()));
 }
 
-PyObject* name_arg(const char* fname, PyObject* op) {
+Borrowed<> name_arg(const char* fname, PyObject* op) {
     auto is_str = [](PyObject* o) { return PyUnicode_Check(o) != 0; };
     return required_arg(fname, "name", op, is_str, "a str");
 }
 
 // Whether the frame's variables are shown through a LocalsView: a function frame's (fast locals,
 // cells). Module, class and exec/eval code keep theirs in a namespace mapping instead, except
-// that on 3.13+ such a frame running an inlined comprehension is shown through a view while the
-// comprehension's variable is live, as CPython's f_locals does.
+// where CPython's f_locals shows such a frame through a proxy (an inlined comprehension's
+// variable is live: compat::namespace_frame_uses_proxy()).
 bool uses_view(PyFrameObject* fo) {
     compat::IFrame* f = compat::of_object(fo);
-    PyCodeObject* co = compat::code(f);
-    if (compat::is_optimized(co)) {
-        return true;
-    }
-#if FS_HAS_EXTRA_LOCALS
-    Vars vars(co);
-    for (int i = 0; i < vars.count(); ++i) {
-        if ((vars.kind(i) & compat::VAR_HIDDEN) && compat::var_value(f, vars, i) != nullptr) {
-            return true;
-        }
-    }
-#endif
-    return false;
+    return compat::is_optimized(compat::code(f)) || compat::namespace_frame_uses_proxy(f);
 }
 
-// The namespace mapping of a frame that does not use a view (borrowed), or nullptr with an
-// error set.
-PyObject* namespace_of(PyFrameObject* fo) {
-    PyObject* ns = compat::locals_mapping(compat::of_object(fo));
-    if (ns == nullptr) {
+// The namespace mapping of a frame that does not use a view (the frame holds it), or empty with
+// an error set.
+Borrowed<> namespace_of(PyFrameObject* fo) {
+    Borrowed<> ns(compat::locals_mapping(compat::of_object(fo)));
+    if (!ns) {
         PyErr_Format(PyExc_RuntimeError, "the frame of %U has no namespace mapping",
                      compat::function_name(code_of(fo)));
     }
@@ -714,14 +696,14 @@ PyObject* py_locals(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     if (!parse_args("locals", names, 1, args, nargs, kwnames, given)) {
         return nullptr;
     }
-    PyFrameObject* fo = frame_arg("locals", given[0]);
-    if (fo == nullptr) {
+    Borrowed<PyFrameObject> fo = frame_arg("locals", given[0]);
+    if (!fo) {
         return nullptr;
     }
-    if (uses_view(fo)) {
-        return new_view(fo);
+    if (uses_view(fo.get())) {
+        return new_view(fo.get());
     }
-    return Py_XNewRef(namespace_of(fo));
+    return Py_XNewRef(namespace_of(fo.get()).get());
 }
 
 // mapping[key] (a new reference), or nullptr: with an error set, or without one when the key is
@@ -738,10 +720,11 @@ PyObject* mapping_get(PyObject* mapping, PyObject* key) {
 }
 
 // The arguments of getvar, setvar and lookup.
+// (All three are the caller's arguments, which hold them for the call.)
 struct FrameName {
-    PyFrameObject* frame = nullptr;
-    PyObject* name = nullptr;
-    PyObject* value = nullptr;  // setvar only
+    Borrowed<PyFrameObject> frame;
+    Borrowed<> name;
+    Borrowed<> value;  // setvar only
 };
 
 // Parses (frame, name) or, with `value`, (frame, name, value). Returns false with a TypeError.
@@ -757,15 +740,15 @@ bool frame_name_args(const char* fname, bool value, PyObject* const* args, Py_ss
         return false;
     }
     out.frame = frame_arg(fname, given[0]);
-    out.name = out.frame != nullptr ? name_arg(fname, given[1]) : nullptr;
-    if (out.name == nullptr) {
+    out.name = out.frame ? name_arg(fname, given[1]) : Borrowed<>();
+    if (!out.name) {
         return false;
     }
     if (value && given[2] == nullptr) {
         PyErr_Format(PyExc_TypeError, "%s() missing required argument 'value'", fname);
         return false;
     }
-    out.value = given[2];
+    out.value = Borrowed<>(given[2]);
     return true;
 }
 
@@ -779,17 +762,17 @@ PyObject* variable(PyFrameObject* fo, PyObject* name) {
         }
         return v;
     }
-    PyObject* ns = namespace_of(fo);
-    return ns != nullptr ? mapping_get(ns, name) : nullptr;
+    Borrowed<> ns = namespace_of(fo);
+    return ns ? mapping_get(ns.get(), name) : nullptr;
 }
 
 PyObject* py_getvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     FrameName a;
     PyObject* v = nullptr;
     if (frame_name_args("getvar", false, args, nargs, kwnames, a)) {
-        v = variable(a.frame, a.name);
+        v = variable(a.frame.get(), a.name.get());
         if (v == nullptr && !PyErr_Occurred()) {
-            PyErr_Format(PyExc_NameError, "variable %R does not exist", a.name);
+            PyErr_Format(PyExc_NameError, "variable %R does not exist", a.name.get());
         }
     }
     return v;
@@ -801,10 +784,10 @@ PyObject* py_setvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     if (!frame_name_args("setvar", true, args, nargs, kwnames, a)) {
         return nullptr;
     }
-    if (uses_view(a.frame)) {
-        r = set_item(a.frame, a.name, a.value);
-    } else if (PyObject* ns = namespace_of(a.frame)) {
-        r = PyObject_SetItem(ns, a.name, a.value);
+    if (uses_view(a.frame.get())) {
+        r = set_item(a.frame.get(), a.name.get(), a.value.get());
+    } else if (Borrowed<> ns = namespace_of(a.frame.get())) {
+        r = PyObject_SetItem(ns.get(), a.name.get(), a.value.get());
     }
     if (r < 0) {
         return nullptr;
@@ -818,8 +801,8 @@ PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     if (!frame_name_args("lookup", false, args, nargs, kwnames, a)) {
         return nullptr;
     }
-    PyFrameObject* fo = a.frame;
-    PyObject* name = a.name;
+    PyFrameObject* fo = a.frame.get();
+    PyObject* name = a.name.get();
     compat::IFrame* f = compat::of_object(fo);
     PyCodeObject* co = compat::code(f);
     Vars vars(co);
@@ -863,7 +846,7 @@ PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
             return nullptr;
         }
         if (m.index >= 0 && (vars.kind(m.index) & compat::VAR_FREE)) {
-            return Py_NewRef(m.value);
+            return Py_NewRef(m.value.get());
         }
     }
     PyObject* scopes[] = {compat::globals(f), compat::builtins(f)};

@@ -83,17 +83,17 @@ Py_ssize_t count_frames(IFrame* f) {
 // nearer one exists.
 [[gnu::noinline]] Owned<PyFrameObject> materialize(Py_ssize_t depth) {
     IFrame* f = compat::thread_top(compat::current_thread());
-    PyFrameObject* nearest = nullptr;
+    Borrowed<PyFrameObject> nearest;  // its frame (or the thread state, below) holds it
     Py_ssize_t nearest_depth = 0;
     for (Py_ssize_t i = 0; f != nullptr && i <= depth; ++i, f = compat::back(f)) {
         if (PyFrameObject* fo = compat::existing_object(f)) {
-            nearest = fo;
+            nearest = Borrowed<PyFrameObject>(fo);
             nearest_depth = i;
         }
     }
-    if (nearest == nullptr) {
-        nearest = PyEval_GetFrame();  // borrowed; creates the innermost frame's object
-        if (nearest == nullptr) {
+    if (!nearest) {
+        nearest = Borrowed<PyFrameObject>(PyEval_GetFrame());  // creates the innermost's object
+        if (!nearest) {
             if (!PyErr_Occurred()) {
                 PyErr_NoMemory();
             }
@@ -129,8 +129,8 @@ Py_ssize_t count_frames(IFrame* f) {
 
 // The (start, limit) arguments of stack() and frames(), checked.
 struct WalkArgs {
-    PyFrameObject* frame = nullptr;  // start given as a frame object (borrowed from the caller)
-    bool depth_given = false;        // start given as a depth; else None: the caller itself
+    Borrowed<PyFrameObject> frame;  // start given as a frame object (the caller's argument)
+    bool depth_given = false;       // start given as a depth; else None: the caller itself
     Py_ssize_t depth = 0;
     Py_ssize_t limit = -1;  // -1: no limit
 };
@@ -159,7 +159,7 @@ bool parse_walk_args(const char* fname, PyObject* const* args, Py_ssize_t nargs,
         return true;
     }
     if (PyFrame_Check(start)) {
-        out.frame = reinterpret_cast<PyFrameObject*>(start);
+        out.frame = Borrowed<PyFrameObject>(reinterpret_cast<PyFrameObject*>(start));
         return true;
     }
     if (!PyIndex_Check(start)) {
@@ -241,8 +241,8 @@ PyObject* py_stack(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject*
         return nullptr;
     }
     IFrame* f = nullptr;
-    if (walk.frame != nullptr) {
-        f = compat::of_object(walk.frame);
+    if (walk.frame) {
+        f = compat::of_object(walk.frame.get());
     } else if (!walk.depth_given) {
         f = compat::thread_top(compat::current_thread());  // nullptr, an empty walk, when called from C
     } else if ((f = caller_at(compat::current_thread(), walk.depth)) == nullptr) {
@@ -258,7 +258,7 @@ PyObject* py_frames(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     }
     Py_ssize_t limit = walk.limit;
     Owned<PyFrameObject> cur;
-    if (walk.frame != nullptr) {
+    if (walk.frame) {
         cur = Owned<PyFrameObject>::ref(walk.frame);
     } else if (walk.depth_given || compat::thread_top(compat::current_thread()) != nullptr) {
         cur = frame_object_at(walk.depth);

@@ -1,4 +1,8 @@
-// elf.hpp: symbols and sections of an ELF file, read with elfutils' libelf.
+// common/elf.hpp: symbols, sections and probe notes of an ELF file, read with elfutils' libelf.
+//
+// Shared by the remote reader (which finds _PyRuntime in another process's files) and the core
+// (which finds its own interpreter's python:audit probe, compat/audit.cpp). Plain C++: no
+// CPython header, nothing of either side.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace fs::remote {
+namespace fs {
 
 struct ElfInfo {
     // Link-time addresses (add the load bias for the running process's addresses).
@@ -25,4 +29,4 @@ struct ElfInfo {
 // the file is not a readable ELF file.
 std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::string>& names);
 
-}  // namespace fs::remote
+}  // namespace fs

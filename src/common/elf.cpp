@@ -1,34 +1,40 @@
-// elf.cpp: libelf does the parsing; this file only walks what it returns.
+// common/elf.cpp: libelf does the parsing; this file only walks what it returns.
 #include "elf.hpp"
 
-#include "memory.hpp"
-
 #include <fcntl.h>
+#include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <cstring>
 #include <set>
 #include <string_view>
 
-namespace fs::remote {
+namespace fs {
 
 namespace {
 
-// An Elf handle, ended with elf_end().
-class ElfHandle {
+// An open ELF file: the descriptor and libelf's handle, which reads through it. Both are
+// released together, the handle first.
+class ElfFile {
 public:
-    explicit ElfHandle(Elf* e) noexcept : e_(e) {}
-    ~ElfHandle() {
-        if (e_ != nullptr) {
-            elf_end(e_);
+    explicit ElfFile(const std::string& path) noexcept
+        : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)),
+          elf_(fd_ >= 0 ? elf_begin(fd_, ELF_C_READ_MMAP, nullptr) : nullptr) {}
+    ~ElfFile() {
+        if (elf_ != nullptr) {
+            elf_end(elf_);
+        }
+        if (fd_ >= 0) {
+            ::close(fd_);
         }
     }
-    ElfHandle(const ElfHandle&) = delete;
-    ElfHandle& operator=(const ElfHandle&) = delete;
-    Elf* get() const noexcept { return e_; }
+    ElfFile(const ElfFile&) = delete;
+    ElfFile& operator=(const ElfFile&) = delete;
+    Elf* get() const noexcept { return elf_; }
 
 private:
-    Elf* e_;
+    int fd_;     // declared first: opened before the handle is made
+    Elf* elf_;
 };
 
 void scan_symbols(Elf* elf, Elf_Scn* scn, const GElf_Shdr& shdr,
@@ -121,11 +127,7 @@ std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::
     if (!initialised) {
         return std::nullopt;
     }
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        return std::nullopt;
-    }
-    ElfHandle elf(elf_begin(fd.get(), ELF_C_READ_MMAP, nullptr));
+    ElfFile elf(path);
     if (elf.get() == nullptr || elf_kind(elf.get()) != ELF_K_ELF) {
         return std::nullopt;
     }
@@ -182,4 +184,4 @@ std::optional<ElfInfo> read_elf(const std::string& path, const std::vector<std::
     return info;
 }
 
-}  // namespace fs::remote
+}  // namespace fs
