@@ -64,9 +64,10 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at) {
                 continue;
             }
             at = i;
+            int opcode = c.ops[i];
             // A jump target: from an unsigned argument, never negative.
-            int64_t j = flow(c.ops[i], i, i + 1, int64_t{arg_310(c, i)}).target;
-            switch (c.ops[i]) {
+            int64_t j = flow(opcode, i, i + 1, int64_t{arg_310(c, i)}).target;
+            switch (opcode) {
                 case op::jump_if_false_or_pop:
                 case op::jump_if_true_or_pop:
                 case op::pop_jump_if_false:
