@@ -20,7 +20,10 @@ from framescope import _core
 ENDS = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE"}
 GOTOS = {"JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"}
 HANDLER_SETUPS = {"SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"}
-JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
+# 3.14+ list END_ASYNC_FOR among the jumps for its "from" label, but it does not jump (3.14's
+# Lib/dis.py, _is_backward_jump(): "Not really a jump, but it has a target"); the setter's model
+# does not follow it either.
+JUMPS = (set(dis.hasjrel) | set(dis.hasjabs)) - {dis.opmap["END_ASYNC_FOR"]}
 
 
 def branches(x):

@@ -21,6 +21,21 @@
 namespace fs::jump {
 namespace {
 
+// `co`'s code, with `offset` (named `what` in the error) checked to be one of its code units.
+bool read_code_at(PyCodeObject* co, long offset, const char* what, Code& c) {
+    if (!read_code(co, c)) {
+        return false;
+    }
+    if (offset < 0 || offset % 2 != 0 || offset / 2 >= c.len()) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must be the offset of an instruction of %U (an even number from 0 to "
+                     "%d), got %ld",
+                     what, co->co_name, 2 * (c.len() - 1), offset);
+        return false;
+    }
+    return true;
+}
+
 // CPython's verdict from the version's model.
 Decision decide(PyCodeObject* co, const Code& c, const std::vector<int>& lines, int from,
                 int new_lineno) {
@@ -70,14 +85,7 @@ std::optional<std::vector<ModelRow>> model(PyCodeObject* co) {
 
 std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) {
     Code c;
-    if (!read_code(co, c)) {
-        return std::nullopt;
-    }
-    if (from_lasti < 0 || from_lasti % 2 != 0 || from_lasti / 2 >= c.len()) {
-        PyErr_Format(PyExc_ValueError,
-                     "from_lasti must be the offset of an instruction of %U (an even number from "
-                     "0 to %d), got %ld",
-                     co->co_name, 2 * (c.len() - 1), from_lasti);
+    if (!read_code_at(co, from_lasti, "from_lasti", c)) {
         return std::nullopt;
     }
     Verdict v;
@@ -130,14 +138,7 @@ std::optional<Verdict> check(PyCodeObject* co, long from_lasti, long to_lineno) 
 
 std::optional<std::vector<int>> successors(PyCodeObject* co, long offset) {
     Code c;
-    if (!read_code(co, c)) {
-        return std::nullopt;
-    }
-    if (offset < 0 || offset % 2 != 0 || offset / 2 >= c.len()) {
-        PyErr_Format(PyExc_ValueError,
-                     "offset must be the offset of a code unit of %U (an even number from 0 to "
-                     "%d), got %ld",
-                     co->co_name, 2 * (c.len() - 1), offset);
+    if (!read_code_at(co, offset, "offset", c)) {
         return std::nullopt;
     }
     std::vector<int> out;

@@ -204,6 +204,8 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     }
     // The tail, at code unit `len` (P):
     //   P      SEND k     never run. When a throw() passed on to the sub-iterator ends it, 3.11
+    //                     (Objects/genobject.c, _gen_throw(): "termination repetition of SEND
+    //                     loop")
     //                     backs the frame up by the argument of the SEND before the resumption
     //                     point (the `yield from` loop's own, normally) and resumes at P+1+k with
     //                     the sub-iterator gone and its result pushed, as the loop's SEND would

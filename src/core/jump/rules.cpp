@@ -16,7 +16,8 @@ namespace {
 // A generator or coroutine's first instructions (3.11+: RETURN_GENERATOR, POP_TOP before the
 // first RESUME) run once, when the generator object is made. Jumping back onto them makes the
 // running generator build a second generator around its own frame and end, returning it; the
-// interpreter then often crashes (segfaults seen on 3.11, 3.14 and 3.15) or hangs.
+// interpreter then often crashes (segfaults seen on 3.11, 3.14 and 3.15) or hangs. CPython's
+// gh-140802 (open) is such a crash: a jump onto an `async def` line, its RETURN_GENERATOR.
 constexpr const char* kPrologueMessage =
     "line %d is the start of a generator or coroutine, which runs only when it is created: "
     "CPython accepts this jump, but the generator then ends by returning a second generator "
@@ -65,6 +66,8 @@ int prologue_end(PyCodeObject* co, const Code& code) {
 // values and blocks that are not there. And it never looks at the evaluation stack, so jumping
 // into or out of a `match` (whose subject sits on the stack) leaves one value too few or too
 // many. Both end in a crash (Objects/frameobject.c, frame_setlineno() and mark_stacks(), 3.10).
+// gh-92311 is one of them, reported on 3.9 and 3.10: a jump back over a comprehension, whose
+// GET_ITER opens a "loop" the model never closes, segfaults; 3.11's stack model does not.
 //
 // So the real state is modelled too: the depth of the evaluation stack, and the blocks the
 // interpreter really has (for loops have none; try and with blocks record the stack level to
@@ -113,7 +116,7 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
         work.pop_back();
         int opcode = c.ops[i];
         int64_t arg = arg_310(c, i);  // unsigned 32-bit: targets below cannot overflow
-        int64_t j = flow(opcode, i, i + 1, arg).target;
+        Flow f = flow(opcode, i, i + 1, arg);
         const std::string here = st[i].stack;
         auto blocks = st[i].blocks;
         auto effect = [&](int jump) {
@@ -127,19 +130,6 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
         };
         std::string next = apply(here, effect(0));
         switch (opcode) {
-            case op::jump_if_false_or_pop:
-            case op::jump_if_true_or_pop:
-            case op::pop_jump_if_false:
-            case op::pop_jump_if_true:
-            case op::jump_if_not_exc_match:
-            case FOR_ITER:
-                flow_to(j, apply(here, effect(1)), blocks);
-                flow_to(i + 1, next, blocks);
-                break;
-            case op::jump_absolute:
-            case JUMP_FORWARD:
-                flow_to(j, apply(here, effect(1)), blocks);
-                break;
             case GET_ITER:
             case GET_AITER:
                 if (!next.empty()) {
@@ -157,7 +147,7 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
                 std::string at_handler(here.begin(),
                                        here.begin() + std::clamp(level, 0, int(here.size())));
                 at_handler.append(6, 'O');  // the exception state the handler starts with
-                flow_to(j, std::move(at_handler), handler);
+                flow_to(f.target, std::move(at_handler), handler);
                 blocks.push_back({Setup, level});
                 flow_to(i + 1, next, blocks);
                 break;
@@ -168,12 +158,13 @@ std::vector<Real> mark_real(PyCodeObject* co, const Code& c) {
                 if (!blocks.empty()) blocks.pop_back();
                 flow_to(i + 1, next, blocks);
                 break;
-            case RETURN_VALUE:
-            case RAISE_VARARGS:
-            case RERAISE:
-                break;
-            default:
-                flow_to(i + 1, next, blocks);
+            default:  // jumps (taken first), the next instruction, or neither (returns, raises)
+                if (f.jumps) {
+                    flow_to(f.target, apply(here, effect(1)), blocks);
+                }
+                if (f.next) {
+                    flow_to(i + 1, next, blocks);
+                }
         }
     }
     return st;
