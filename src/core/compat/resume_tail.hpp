@@ -11,6 +11,8 @@
 #include "compat/frames.hpp"
 #include "refs.hpp"
 
+#include <utility>
+
 namespace fs::compat {
 
 // A suspended generator's frame, as the tail reads it: empty (code == nullptr) when the frame is
