@@ -16,7 +16,7 @@ constexpr int kBlockBits = 3;
 inline int64_t pop_block(int64_t stack) { return stack >> kBlockBits; }
 inline int64_t top_block(int64_t stack) { return stack & ((1 << kBlockBits) - 1); }
 
-// The block stack at every code unit (and one past the end), as CPython 3.10's mark_stacks()
+// The block stack at every code unit (and one past the end), as CPython 3.10's markblocks()
 // builds it. With `assertion_at`, the first instruction where a debug build's setter would find
 // its model inconsistent (a jump target reached with two different stacks) is stored there.
 std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at = nullptr);

@@ -65,7 +65,7 @@ int prologue_end(PyCodeObject* co, const Code& code) {
 // after the loop and, through a `while` back edge, to the top of the loop. The setter then pops
 // values and blocks that are not there. And it never looks at the evaluation stack, so jumping
 // into or out of a `match` (whose subject sits on the stack) leaves one value too few or too
-// many. Both end in a crash (Objects/frameobject.c, frame_setlineno() and mark_stacks(), 3.10).
+// many. Both end in a crash (Objects/frameobject.c, frame_setlineno() and markblocks(), 3.10).
 // gh-92311 is one of them, reported on 3.9 and 3.10: a jump back over a comprehension, whose
 // GET_ITER opens a "loop" the model never closes, segfaults; 3.11's stack model does not.
 //
