@@ -379,52 +379,34 @@ def _purge_finished() -> None:
         _waiting(p)
 
 
-_TERMINAL = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE"}
-_UNCONDITIONAL = {"JUMP", "JUMP_NO_INTERRUPT", "JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD",
-                  "JUMP_BACKWARD_NO_INTERRUPT"}
-_HANDLER_SETUP = {"SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"}  # 3.10: the target is
-_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)                         # an exception edge
-
-
 def _next_origins(code: types.CodeType, lasti: int) -> list[int] | None:
     """Where a frame at instruction `lasti` can have its next 'line' event, if its current
     instruction completes normally: the offsets of the line starts reachable from there, in
     the order the straight path reaches them. None when that cannot be told without running
-    the code (a backward jump on the way: loops emit line events of their own)."""
+    the code (a backward jump on the way: loops emit line events of their own). The edges are
+    can_jump's own (_core._successors)."""
     starts = {offset for offset, line, _ in _core._jump_model(code) if line != -1}
-    instructions = list(dis.get_instructions(code))
-    at = {ins.offset: k for k, ins in enumerate(instructions)}
+    offsets = [ins.offset for ins in dis.get_instructions(code)]
+    instructions = set(offsets)
     # A frame waiting on a call reports the call's last code unit (3.11+: its inline caches
     # come before the next instruction): the instruction is the last one starting at or before.
-    current = bisect.bisect_right([ins.offset for ins in instructions], lasti) - 1
+    current = bisect.bisect_right(offsets, lasti) - 1
     if current < 0:
         return None
-
-    def successors(k: int) -> list[int]:
-        ins = instructions[k]
-        following = [instructions[k + 1].offset] if k + 1 < len(instructions) else []
-        if ins.opname in _TERMINAL:
-            return []
-        if ins.opname in _UNCONDITIONAL:
-            return [ins.argval]
-        if ins.opname in _HANDLER_SETUP or ins.opcode not in _JUMPS:
-            return following
-        return following + [ins.argval]
-
     origins, seen = [], set()
-    todo = collections.deque(successors(current))
+    todo = collections.deque(_core._successors(code, offsets[current]))
     while todo:
         offset = todo.popleft()
         if offset in seen:
             continue
         seen.add(offset)
-        if offset not in at:
+        if offset not in instructions:
             return None
         if offset in starts:
             origins.append(offset)
             continue
-        for nxt in successors(at[offset]):
-            if not isinstance(nxt, int) or nxt <= offset:
+        for nxt in _core._successors(code, offset):
+            if nxt <= offset:
                 return None
             todo.append(nxt)
     return origins

@@ -1,6 +1,6 @@
 // decode.hpp: turning an interpreter's memory into stacks: threads, frames, lines, variables.
 // (walk.cpp, code.cpp, objects.cpp and value_repr.cpp through the Decoder of decoder.hpp; line
-// tables in decode.cpp.)
+// tables in common/code_tables.cpp, shared with the core.)
 //
 // Written once against `Layout` (layouts.hpp) and `Memory` (memory.hpp): no version test here
 // beyond the Layout's named capabilities. Nothing read is trusted: every pointer is read through
@@ -9,6 +9,7 @@
 // InvalidMemory, which the caller turns into a retry.
 #pragma once
 
+#include "code_tables.hpp"
 #include "layouts.hpp"
 #include "target.hpp"
 
@@ -65,10 +66,9 @@ std::vector<ThreadRecord> decode_threads(Memory& mem, const Target& target, cons
 std::string version_from_sys(Memory& mem, const Target& target, const Layout& layout);
 
 // The pure parts, exposed for the tests.
-// Line of the code unit at `index` (3.11+ location table), or -1 for none.
-int line_from_location_table(const std::string& table, int firstlineno, int64_t index);
-// Line of the instruction at byte offset `addr` (3.10's line table), or -1 for none.
-int line_from_310_table(const std::string& table, int firstlineno, int64_t addr);
+// Lines from the location table (3.11+) and 3.10's line table: common/code_tables.hpp.
+using code_tables::line_from_location_table;
+using code_tables::line_from_310_table;
 std::string float_repr(double value);
 // Appends code point `c` as UTF-8 (a lone surrogate as U+FFFD, which UTF-8 cannot hold).
 void append_utf8(std::string& out, char32_t c);

@@ -66,6 +66,24 @@ nb::list jump_model(nb::handle code) {
     return out;
 }
 
+nb::list py_successors(nb::handle code, nb::handle offset) {
+    if (!PyCode_Check(code.ptr())) {
+        PyErr_Format(PyExc_TypeError, "expected a code object, not %s",
+                     Py_TYPE(code.ptr())->tp_name);
+        throw nb::python_error();
+    }
+    long at = int_arg(offset, "offset");
+    auto next = successors(reinterpret_cast<PyCodeObject*>(code.ptr()), at);
+    if (!next) {
+        throw nb::python_error();
+    }
+    nb::list out;
+    for (int o : *next) {
+        out.append(o);
+    }
+    return out;
+}
+
 PyFrameObject* frame_arg(nb::handle frame) {
     if (!PyFrame_Check(frame.ptr())) {
         PyErr_Format(PyExc_TypeError, "expected a frame, not %s", Py_TYPE(frame.ptr())->tp_name);
@@ -114,6 +132,9 @@ void register_bindings(nb::module_& m) {
           "frame.f_lasti is from_lasti to to_lineno: None if allowed, else the reason.");
     m.def("_jump_model", &jump_model, nb::arg("code"),
           "can_jump's model of a code object: (offset, line started or -1, state) per code unit");
+    m.def("_successors", &py_successors, nb::arg("code"), nb::arg("offset"),
+          "The offsets where the instruction at `offset` continues when it completes normally "
+          "(next instruction first, then its jump target), as can_jump's models see them");
     m.def("_frame_status", &frame_status, nb::arg("frame"),
           "('created' | 'running' | 'suspended' | 'finished', owning generator or None)");
     m.def("_set_line_hook", [](bool on) { return compat::set_line_hook(on); }, nb::arg("on"),
@@ -131,8 +152,8 @@ void register_bindings(nb::module_& m) {
     m.def("_settle_resume_tail", &py_settle_resume_tail, nb::arg("frame"), nb::arg("record"),
           nb::arg("cancel") = false,
           "Whether the jump armed by _arm_resume_tail still waits (and with cancel, undo it).");
-    m.attr("_JUMP_USES_MONITORING") = bool(FS_HAS_MONITORING);
-    m.attr("_JUMP_AT_RESUME") = bool(FS_HAS_MONITORING || FS_HAS_RESUME_TAIL);
+    m.attr("_JUMP_USES_MONITORING") = compat::kHasMonitoring;
+    m.attr("_JUMP_AT_RESUME") = compat::kHasMonitoring || compat::kHasResumeTail;
 }
 
 }  // namespace fs::jump

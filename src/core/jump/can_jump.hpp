@@ -3,7 +3,7 @@
 //
 // Verdicts are CPython's, message for message, with one deliberate difference: jumps that the
 // setter accepts but that crash or hang the interpreter afterwards are refused, with a message of
-// ours saying why (see kPrologueMessage and kBlockMismatchMessage in can_jump.cpp).
+// ours saying why (jump/rules.hpp).
 #pragma once
 
 #include "compat/python.hpp"
@@ -45,15 +45,11 @@ struct ModelRow {
 };
 std::optional<std::vector<ModelRow>> model(PyCodeObject* code);
 
-// 3.11+: the entries of a code object's exception table, in code units, in table order. Entries
-// that do not fit the code (hand-made tables) are left out.
-struct Handler {
-    int start;
-    int end;  // exclusive
-    int target;
-    int depth;
-    bool lasti;
-};
-std::vector<Handler> handlers(PyCodeObject* code, int len);
+// Where the instruction at byte offset `offset` continues when it completes normally: the byte
+// offsets of the next instruction (unless it ends the flow) and of its jump target, in that
+// order. 3.10's SETUP_* blocks have only the next instruction (their target is a handler). The
+// models of check() propagate along the same edges. std::nullopt with ValueError set for an
+// offset that is not a code unit of `code`.
+std::optional<std::vector<int>> successors(PyCodeObject* code, long offset);
 
 }  // namespace fs::jump

@@ -1,75 +1,26 @@
-// jump/resume_tail.cpp: see resume_tail.hpp. 3.11 only; other versions return "not placed".
+// jump/resume_tail.cpp: see resume_tail.hpp. 3.11 only (compat::kHasResumeTail); other versions
+// return "not placed". The frame and code fields it reads and changes are compat/resume_tail.hpp's.
 #include "jump/resume_tail.hpp"
 
-#include "compat/bytecode.hpp"
-#include "compat/frames.hpp"
+#include "code_tables.hpp"
+#include "compat/resume_tail.hpp"
 #include "jump/can_jump.hpp"
+#include "jump/code.hpp"
 #include "refs.hpp"
 
 #include <string>
 #include <vector>
 
 namespace fs::jump {
-
-#if FS_HAS_RESUME_TAIL
 namespace {
 
-int units(PyCodeObject* co) { return static_cast<int>(_PyCode_NBYTES(co) / 2); }
+namespace op = compat::op;
 
-int unit_of(_PyInterpreterFrame* f) {
-    return static_cast<int>(f->prev_instr - _PyCode_CODE(f->f_code));
-}
+int units(PyCodeObject* co) { return compat::code_shape(co).units; }
 
 void put_unit(std::string& out, int opcode, int arg) {
     out.push_back(static_cast<char>(opcode));
     out.push_back(static_cast<char>(arg));
-}
-
-// The location table's varints: 6-bit chunks, least significant first, 0x40 on all but the last.
-void put_location_varint(std::string& out, unsigned value) {
-    while (value >= 64) {
-        out.push_back(static_cast<char>(0x40 | (value & 63)));
-        value >>= 6;
-    }
-    out.push_back(static_cast<char>(value));
-}
-
-// Location entries for `count` code units at `line`, the table's running line being `running`
-// (kind 13: a line and no columns; kind 15: no location).
-void put_lines(std::string& out, int count, int line, int& running) {
-    while (count > 0) {
-        int n = count < 8 ? count : 8;
-        if (line < 0) {
-            out.push_back(static_cast<char>(0x80 | (15 << 3) | (n - 1)));
-        } else {
-            int delta = line - running;
-            unsigned zigzag = delta < 0 ? (static_cast<unsigned>(-delta) << 1) | 1
-                                        : static_cast<unsigned>(delta) << 1;
-            out.push_back(static_cast<char>(0x80 | (13 << 3) | (n - 1)));
-            put_location_varint(out, zigzag);
-            running = line;
-        }
-        count -= n;
-    }
-}
-
-// The exception table's varints: 6-bit chunks, most significant first, 0x40 on all but the last,
-// 0x80 on the first byte of an entry.
-void put_table_varint(std::string& out, unsigned value, bool entry_start) {
-    int chunks = 1;
-    while (chunks < 6 && (value >> (6 * chunks)) != 0) {
-        chunks++;
-    }
-    for (int i = chunks - 1; i >= 0; i--) {
-        unsigned byte = (value >> (6 * i)) & 63;
-        if (i > 0) {
-            byte |= 0x40;
-        }
-        if (entry_start && i == chunks - 1) {
-            byte |= 0x80;
-        }
-        out.push_back(static_cast<char>(byte));
-    }
 }
 
 // The line the location table's running state ends on: the last line it reports.
@@ -93,7 +44,7 @@ bool final_line(PyCodeObject* co, int& line) {
 }
 
 std::string bytes_of(PyObject* b) {
-    return PyBytes_Check(b) ? std::string(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+    return b != nullptr && PyBytes_Check(b) ? std::string(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
                             : std::string();
 }
 
@@ -112,18 +63,17 @@ Owned<PyCodeObject> make_copy(PyCodeObject* co, PyObject* code, int yield_unit,
     if (!final_line(co, running)) {
         return {};
     }
-    std::string lines = bytes_of(co->co_linetable);
-    put_lines(lines, tail_units, PyCode_Addr2Line(co, 2 * yield_unit), running);
+    std::string lines = bytes_of(compat::location_table(co));
+    code_tables::append_line_locations(lines, tail_units, PyCode_Addr2Line(co, 2 * yield_unit),
+                                       running);
     // The yield's handler covers the whole tail. Only the resumption point (throw(), close()),
     // the RESUME after it (the eval breaker, a trace function) and the point a delegated throw
     // backs up to can raise; the pops and jumps cannot.
-    std::string table = bytes_of(co->co_exceptiontable);
+    std::string table = bytes_of(compat::exception_table(co));
     for (const Handler& h : handlers(co, len)) {
         if (h.start <= yield_unit && yield_unit < h.end) {
-            put_table_varint(table, static_cast<unsigned>(len), true);
-            put_table_varint(table, static_cast<unsigned>(tail_units), false);
-            put_table_varint(table, static_cast<unsigned>(h.target), false);
-            put_table_varint(table, static_cast<unsigned>(h.depth * 2 + (h.lasti ? 1 : 0)), false);
+            code_tables::append_exception_entry(table,
+                                                {len, tail_units, h.target, h.depth, h.lasti});
             break;
         }
     }
@@ -147,22 +97,14 @@ Owned<PyCodeObject> make_copy(PyCodeObject* co, PyObject* code, int yield_unit,
     if (!copy) {
         return {};
     }
-    auto* c = reinterpret_cast<PyCodeObject*>(copy.get());
-    if (!PyCode_Check(copy.get()) || units(c) != len + tail_units ||
-        c->co_nlocalsplus != co->co_nlocalsplus ||
-        c->co_stacksize != co->co_stacksize) {
+    compat::CodeShape want = compat::code_shape(co);
+    want.units += tail_units;
+    if (!PyCode_Check(copy.get()) ||
+        compat::code_shape(reinterpret_cast<PyCodeObject*>(copy.get())) != want) {
         PyErr_SetString(PyExc_SystemError, "framescope: the code copy for a jump is not alike");
         return {};
     }
     return Owned<PyCodeObject>::steal(reinterpret_cast<PyCodeObject*>(copy.release()));
-}
-
-_PyInterpreterFrame* suspended_frame(PyFrameObject* fo) {
-    PyObject* owner = nullptr;
-    if (compat::frame_status(fo, &owner) != compat::FrameStatus::suspended) {
-        return nullptr;
-    }
-    return fo->f_frame;
 }
 
 // A jump instruction (with EXTENDED_ARG prefixes as needed) at code unit `at` to `landing`.
@@ -178,7 +120,7 @@ void put_jump(std::string& out, int at, int landing) {
     for (int i = prefixes; i > 0; i--) {
         put_unit(out, EXTENDED_ARG, static_cast<int>((distance >> (8 * i)) & 0xff));
     }
-    put_unit(out, JUMP_BACKWARD_NO_INTERRUPT, static_cast<int>(distance & 0xff));
+    put_unit(out, op::jump_backward_no_interrupt, static_cast<int>(distance & 0xff));
 }
 
 void put_pops(std::string& out, const std::string& kinds) {
@@ -190,16 +132,19 @@ void put_pops(std::string& out, const std::string& kinds) {
 }  // namespace
 
 PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
-    _PyInterpreterFrame* f = suspended_frame(fo);
-    if (f == nullptr) {
+    if constexpr (!compat::kHasResumeTail) {
+        return Py_NewRef(Py_None);
+    }
+    compat::ResumePoint at = compat::resume_point(fo);
+    if (!at) {
         return Py_NewRef(Py_None);
     }
     // The frame's code as it is: the original, or the copy of an earlier jump (which it keeps
     // for life, as offsets into its tail may be held by tracebacks and handlers' re-raise
     // locations). A new copy extends it.
-    PyCodeObject* co = f->f_code;
+    PyCodeObject* co = at.code;
     int len = units(co);
-    int yield_unit = unit_of(f);
+    int yield_unit = at.unit;
     if (yield_unit < 0 || yield_unit + 1 >= len) {
         return Py_NewRef(Py_None);
     }
@@ -211,7 +156,9 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
         return Py_NewRef(Py_None);
     }
     const auto* ops = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(deopt.get()));
-    if (ops[2 * yield_unit] != YIELD_VALUE || ops[2 * yield_unit + 2] != RESUME) {
+    int yield_op = ops[2 * yield_unit];
+    int after_yield = ops[2 * yield_unit + 2];
+    if (yield_op != YIELD_VALUE || after_yield != op::resume) {
         return Py_NewRef(Py_None);
     }
     int resume_arg = ops[2 * yield_unit + 3];
@@ -220,7 +167,8 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     int send_exit = -1;  // where that SEND goes once the sub-iterator is done
     if (delegating) {
         int send = yield_unit - 1;
-        if (send < 1 || ops[2 * send] != SEND || ops[2 * send - 2] == EXTENDED_ARG) {
+        int send_op = ops[2 * send];
+        if (send < 1 || send_op != op::send || ops[2 * send - 2] == EXTENDED_ARG) {
             return Py_NewRef(Py_None);
         }
         send_exit = send + 1 + ops[2 * send + 1];
@@ -240,21 +188,24 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     // sent in where it was. The first entry popped is that value, the others are in the frame.
     int npop = static_cast<int>(v->popped.size());
     if (v->landing < 0 || v->landing >= len ||
-        f->stacktop - co->co_nlocalsplus != v->start_depth - 1 || npop > v->start_depth) {
+        at.depth != v->start_depth - 1 || npop > v->start_depth) {
         return Py_NewRef(Py_None);
     }
-    std::vector<int> nulls;  // frame slots to drop that hold NULL: they get None, for POP_TOP
+    // Positions on the stack to drop that hold NULL: they get None, for POP_TOP.
+    std::vector<int> nulls;
     for (int k = 1; k < npop; k++) {
-        int slot = f->stacktop - k;
-        if (f->localsplus[slot] == nullptr) {
+        int pos = at.depth - k;
+        if (compat::stack_value(fo, pos) == nullptr) {
             if (v->popped[k] == 'E') {
                 return Py_NewRef(Py_None);
             }
-            nulls.push_back(slot);
+            nulls.push_back(pos);
         }
     }
     // The tail, at code unit `len` (P):
     //   P      SEND k     never run. When a throw() passed on to the sub-iterator ends it, 3.11
+    //                     (Objects/genobject.c, _gen_throw(): "termination repetition of SEND
+    //                     loop")
     //                     backs the frame up by the argument of the SEND before the resumption
     //                     point (the `yield from` loop's own, normally) and resumes at P+1+k with
     //                     the sub-iterator gone and its result pushed, as the loop's SEND would
@@ -267,7 +218,7 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     //          is not made, as for any throw()).                               [delegating only]
     std::string body;
     put_unit(body, NOP, 0);
-    put_unit(body, RESUME, resume_arg);
+    put_unit(body, op::resume, resume_arg);
     put_pops(body, v->popped);
     put_jump(body, len + 1 + static_cast<int>(body.size() / 2), v->landing);
     std::string tail;
@@ -276,7 +227,7 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
         if (k > 255) {
             return Py_NewRef(Py_None);
         }
-        put_unit(tail, SEND, k);
+        put_unit(tail, op::send, k);
         tail += body;
         put_jump(tail, len + static_cast<int>(tail.size() / 2), send_exit);
     } else {
@@ -306,21 +257,20 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
         return nullptr;
     }
     // Building the copy ran no Python code, but the frame is checked again before it is changed.
-    if (suspended_frame(fo) != f || f->f_code != co || unit_of(f) != yield_unit) {
+    compat::ResumePoint now = compat::resume_point(fo);
+    if (!now || now.code != co || now.unit != yield_unit) {
         return Py_NewRef(Py_None);
     }
-    for (int slot : nulls) {
-        f->localsplus[slot] = Py_NewRef(Py_None);
+    for (int pos : nulls) {
+        Owned<> null = compat::replace_stack_value(fo, pos, Owned<>::ref(Py_None));
     }
     // The record holds the code the frame had, so the frame's reference can go.
-    Owned<PyCodeObject> released = Owned<PyCodeObject>::steal(co);
-    f->f_code = copy.release();
-    f->prev_instr = _PyCode_CODE(f->f_code) + resumption;
+    Owned<PyCodeObject> released = compat::replace_code(fo, std::move(copy), resumption);
     return record.release();
 }
 
 int settle_resume_tail(PyFrameObject* fo, PyObject* record, bool cancel) {
-    if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 5 ||
+    if (!compat::kHasResumeTail || !PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 5 ||
         !PyCode_Check(PyTuple_GET_ITEM(record, 0)) || !PyCode_Check(PyTuple_GET_ITEM(record, 1)) ||
         !PyLong_Check(PyTuple_GET_ITEM(record, 2)) || !PyLong_Check(PyTuple_GET_ITEM(record, 3)) ||
         !PyTuple_Check(PyTuple_GET_ITEM(record, 4))) {
@@ -335,43 +285,33 @@ int settle_resume_tail(PyFrameObject* fo, PyObject* record, bool cancel) {
     if (PyErr_Occurred()) {
         return -1;
     }
-    _PyInterpreterFrame* f = suspended_frame(fo);
-    if (f == nullptr || f->f_code != copy || unit_of(f) != resumption) {
+    compat::ResumePoint at = compat::resume_point(fo);
+    if (!at || at.code != copy || at.unit != resumption) {
         return 0;  // made, passed by a throw(), or the frame has finished
     }
     if (!cancel) {
         return 1;
     }
-    if (yield_unit < 0 || yield_unit >= units(before) || units(before) >= units(copy) ||
-        before->co_nlocalsplus != copy->co_nlocalsplus) {
+    compat::CodeShape was = compat::code_shape(before);
+    compat::CodeShape is = compat::code_shape(copy);
+    if (yield_unit < 0 || yield_unit >= was.units || was.units >= is.units ||
+        was.slots != is.slots) {
         PyErr_SetString(PyExc_TypeError, "not a record of framescope's resume jump");
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(nulls); i++) {
-        long slot = PyLong_AsLong(PyTuple_GET_ITEM(nulls, i));
-        if (slot >= before->co_nlocalsplus && slot < f->stacktop &&
-            f->localsplus[slot] == Py_None) {
-            Owned<> none = Owned<>::steal(f->localsplus[slot]);
-            f->localsplus[slot] = nullptr;
+        long pos = PyLong_AsLong(PyTuple_GET_ITEM(nulls, i));
+        if (pos >= 0 && pos < at.depth &&
+            compat::stack_value(fo, static_cast<int>(pos)) == Py_None) {
+            Owned<> none = compat::replace_stack_value(fo, static_cast<int>(pos), Owned<>());
         }
     }
     PyErr_Clear();
     // Back on the code it had (the tail was never entered, so nothing refers to it).
-    Owned<PyCodeObject> released = Owned<PyCodeObject>::steal(copy);  // the frame's reference
-    f->f_code = Owned<PyCodeObject>::ref(before).release();
-    f->prev_instr = _PyCode_CODE(before) + yield_unit;
+    Owned<PyCodeObject> released =  // the frame's reference to the copy
+        compat::replace_code(fo, Owned<PyCodeObject>::ref(before), static_cast<int>(yield_unit));
     return 1;
 }
 
-#else
-
-PyObject* arm_resume_tail(PyFrameObject*, long) { return Py_NewRef(Py_None); }
-
-int settle_resume_tail(PyFrameObject*, PyObject*, bool) {
-    PyErr_SetString(PyExc_TypeError, "not a record of framescope's resume jump");
-    return -1;
-}
-
-#endif
 
 }  // namespace fs::jump

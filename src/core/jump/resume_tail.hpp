@@ -3,7 +3,8 @@
 // 3.11 tells nobody that a generator resumes except a thread-wide trace or profile function or
 // the interpreter's frame-evaluation function (PEP 523), and each of those costs every other
 // frame of the program something while the jump waits (the evaluation function alone stops 3.11
-// from inlining Python-to-Python calls). So the jump is placed in the generator instead: its frame
+// from inlining Python-to-Python calls: Python/ceval.c, CALL inlines a call only while
+// interp->eval_frame is NULL). So the jump is placed in the generator instead: its frame
 // is given a copy of its code object with a short tail appended, and its resumption point is moved
 // onto that tail. Resumed with send() or next(), the generator runs the tail, which drops what
 // CPython's f_lineno setter would drop (the value sent in, values of the blocks it leaves, handled
@@ -15,9 +16,10 @@
 // thrown in at the resumption point (throw(), close()) goes to the yield's own handler, so a thrown
 // exception behaves as if no jump were pending (the jump is then not made). The tail starts with
 // the yield's own RESUME: trace and profile functions get the resumption's 'call' event, and a
-// generator suspended in `yield from` or `await` still delegates throw() and close() (a SEND
-// before the resumption point gives 3.11 the way back into the delegation loop that a delegated
-// throw() needs). The frame keeps the copy for the rest of its life (offsets into the tail may
+// generator suspended in `yield from` or `await` still delegates throw() and close() (3.11's
+// Objects/genobject.c, _PyGen_yf(), tells a delegating generator by the argument of the RESUME
+// after its resumption point; a SEND before the resumption point gives 3.11 the way back into
+// the delegation loop that a delegated throw() needs, _gen_throw()). The frame keeps the copy for the rest of its life (offsets into the tail may
 // live on in tracebacks and in handlers' re-raise locations); a later jump extends it. The record
 // of each jump lets it be cancelled exactly.
 #pragma once
