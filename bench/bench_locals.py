@@ -37,7 +37,7 @@ from _timing import compare, fmt_time, heading, parse_args, print_table, verdict
 import framescope
 from framescope import _caps
 
-NATIVE_PROXY = _caps.F_LOCALS_WRITES_THROUGH  # PEP 667: f_locals is CPython's own proxy
+NATIVE_PROXY = _caps.FRAME_LOCALS_PROXY  # PEP 667: f_locals is CPython's own proxy
 
 
 def stmt_timer(stmt: str, namespace: dict) -> object:

@@ -1022,10 +1022,10 @@ def test_another_monitoring_tool_keeps_working(isolated):
         import sys
         sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
         import framescope
-        from framescope import _core
+        from framescope import _caps
         from test_jump import traced_work, line_of
         if not hasattr(sys, "monitoring"):
-            assert not _core._JUMP_USES_MONITORING
+            assert not _caps.HAS_MONITORING
             print("no sys.monitoring: jumps use the frame's trace function")
             raise SystemExit(0)
         mon = sys.monitoring

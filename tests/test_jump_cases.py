@@ -509,7 +509,7 @@ def test_over_a_comprehension():
         squares = [i * i for i in range(3)]
         log.append(squares)  # after
     log = []
-    if _caps.HAS_BLOCK_STACK:
+    if not _caps.HAS_EXCEPTION_TABLE:
         # The block-stack setter (mark_stacks in 3.10's Objects/frameobject.c) takes the
         # GET_ITER that feeds the comprehension for the start of a for loop that never ends:
         # every later line looks like its inside.

@@ -696,7 +696,7 @@ class TestWrites:
         assert value == "99"
         # Where f_locals is PEP 667's proxy, a namespace frame with a running comprehension
         # is shown through a view, as f_locals does; before, the namespace dict itself.
-        assert kind == ("LocalsView" if _caps.F_LOCALS_WRITES_THROUGH else "dict")
+        assert kind == ("LocalsView" if _caps.FRAME_LOCALS_PROXY else "dict")
 
     def test_setvar_and_getvar(self):
         x = 1
@@ -742,7 +742,7 @@ class TestSurvivesTheLocalsCache:
             framescope.locals(frame)["new"] = 3
             again = frame.f_locals
             return (x, again["x"], again["new"],
-                    2 if _caps.F_LOCALS_WRITES_THROUGH else stale["x"])
+                    2 if _caps.FRAME_LOCALS_PROXY else stale["x"])
 
         assert f() == (2, 2, 3, 2)
 

@@ -76,6 +76,11 @@ def test_package_metadata_comes_from_the_registry():
     ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
      '[versions."3.11"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
      '[capabilities.HAS_X]\nsince="3.12"\nwhy="w"\n', "not a range"),
+    ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
+     '[versions."3.11"]\nfamily="a"\nframe="b"\nlayouts="debug-offsets"\n'
+     '[capabilities.HAS_DEBUG_OFFSETS]\nsince="3.11"\nwhy="w"\n', "follows from"),
+    ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="debug-offsets"\n'
+     '[versions."3.11"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n', "every later one"),
 ])
 def test_registry_refuses_inconsistent_entries(tmp_path, text, error):
     path = tmp_path / "versions.toml"

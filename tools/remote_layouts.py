@@ -236,7 +236,7 @@ def collect(include: str, pyconfig: str | None, debug: bool) -> dict:
         for name, lo, hi, expr in FIELDS:
             if lo <= minor <= hi:
                 lines.append(f'    printf("%s %ld\\n", "{name}", (long)({expr}));')
-        if minor >= 13:
+        if registry.load().has(registry.DEBUG_OFFSETS, minor):
             for name, path in DEBUG_FIELDS:
                 lines.append(f'    printf("%s %ld\\n", "debug.{name}", '
                              f'(long)offsetof(_Py_DebugOffsets, {path}));')
@@ -443,11 +443,7 @@ def main(argv: list[str]) -> int:
         if argv[:1] == ["check"] and len(argv) == 1:
             return check()
         if argv[:1] == ["cxx"] and len(argv) == 3:
-            text = cxx(Path(argv[1]))
-            out = Path(argv[2])
-            if not out.exists() or out.read_text() != text:  # unchanged: no rebuild
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(text)
+            registry.write_if_changed(argv[2], cxx(Path(argv[1])))
             return 0
         args = [a for a in argv if not a.startswith("--")]
         if len(args) not in (1, 2) or args[0] in ("write", "check", "cxx"):

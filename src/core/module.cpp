@@ -45,13 +45,10 @@ NB_MODULE(_core, m) {
     // What getframe() decides before raising its audit event, for the tests.
     m.def("_audit_wanted", [] { return fs::compat::audit_wanted(PyThreadState_Get()); });
 
+    // What this build of the core does that framescope._caps cannot tell: facts of the
+    // interpreter found at load time, and one compiled choice the tests compare with _caps (the
+    // core and _caps are made from the same registry by the same build).
     nb::dict caps;
-    caps["interpreter_frame"] = bool(FS_HAS_INTERPRETER_FRAME);
-    caps["co_qualname"] = bool(FS_HAS_CO_QUALNAME);
-    caps["frame_executable"] = bool(FS_HAS_FRAME_EXECUTABLE);
-    caps["hidden_locals"] = bool(FS_HAS_HIDDEN_LOCALS);
-    caps["extra_locals_on_frame"] = bool(FS_HAS_EXTRA_LOCALS);
-    caps["borrowed_locals"] = bool(FS_HAS_BORROWED_LOCALS);
     caps["inline_audit_check"] = bool(FS_HAS_INLINE_AUDIT_CHECK);
     caps["tier2_invalidation"] = fs::compat::tier2_invalidate != nullptr;
     caps["ref_debug"] = fs::compat::ref_debug;

@@ -29,7 +29,8 @@ Jumping a frame to another line, from outside any trace function::
 """
 
 from collections.abc import Mapping as _Mapping
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know it)
 
 from framescope._core import (
     FrameInfo,

@@ -81,5 +81,3 @@ def _settle_resume_tail(frame: FrameType, record: object, cancel: bool = False) 
 CAPABILITIES: Final[dict[str, bool]]
 BUILT_FOR: Final[str]
 _AUDIT_PROBE: Final[int | None]
-_JUMP_USES_MONITORING: Final[bool]
-_JUMP_AT_RESUME: Final[bool]

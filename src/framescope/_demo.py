@@ -239,7 +239,7 @@ framescope.locals(frame)["max_retries"] = 2
 """)
     lost, kept = _variables_demo()
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if not _caps.F_LOCALS_WRITES_THROUGH:
+    if not _caps.FRAME_LOCALS_PROXY:
         out.say(f"On CPython {version} the classic "
                 "frame.f_locals['max_retries'] = 2 is silently lost:")
         out.say(f"    with f_locals:           the loop ran {lost} times (the write was dropped)")

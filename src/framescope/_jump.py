@@ -35,12 +35,12 @@ import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Callable, Union
 
-from framescope import _core
+from framescope import _caps, _core
 from framescope._core import can_jump
 from framescope._frames import frame_of, qualname
 
-_MONITORING = _core._JUMP_USES_MONITORING
-_AT_RESUME = _core._JUMP_AT_RESUME  # a suspended generator jumps where it resumes (3.11+)
+_MONITORING = _caps.HAS_MONITORING  # PEP 669: jumps wait with sys.monitoring's local events
+_AT_RESUME = _caps.HAS_RESUME  # a suspended generator jumps where it resumes (3.11+)
 _TOOL_NAME = "framescope"
 # Ids that CPython's own tools leave free (0 debugger, 1 coverage, 2 profiler, 5 optimizer).
 _TOOL_IDS = (4, 3)

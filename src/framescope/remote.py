@@ -18,7 +18,9 @@ The target may run any CPython version framescope supports (versions.toml; at ru
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 from framescope import _remote
 

@@ -73,7 +73,7 @@ struct Layout {
     // 3.11+ (bpo-44590): _PyInterpreterFrames linked by `previous`, the instruction a pointer
     // into the code.
     bool frame_is_object() const { return !has(registry::Cap::has_interpreter_frame); }
-    // 3.11-3.12: PyThreadState.cframe->current_frame; otherwise (gh-108907 in 3.13) the thread
+    // 3.11-3.12: PyThreadState.cframe->current_frame; otherwise (gh-108035 in 3.13) the thread
     // state points at it.
     bool frame_via_cframe() const { return has(registry::Cap::has_cframe_current_frame); }
     // 3.14+ (gh-117139): f_executable and the local slots are _PyStackRefs: tagged pointers.

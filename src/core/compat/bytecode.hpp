@@ -13,7 +13,7 @@
 
 #include <opcode.h>
 
-// The capabilities below compat/ branches on (FS_HAS_BLOCK_STACK, FS_MODELS_CALL, ...) are the
+// The capabilities below compat/ branches on (FS_HAS_EXCEPTION_TABLE, FS_MODELS_CALL, ...) are the
 // version registry's (versions.toml), each with the CPython change that made it.
 
 // A debug build's setter asserts that its model is consistent at every jump target, and from
@@ -32,9 +32,9 @@ namespace fs::compat {
 
 // ---- Capabilities (versions.toml; each entry says which CPython change made it) ------------
 
-inline constexpr bool kHasBlockStack = FS_HAS_BLOCK_STACK;
-inline constexpr bool kHasExceptionTable = FS_HAS_EXCEPTION_TABLE;
-inline constexpr bool kHasDirectedConditionalJumps = FS_HAS_DIRECTED_CONDITIONAL_JUMPS;
+// 3.10 keeps try/with/loop nesting on a block stack (SETUP_FINALLY, POP_BLOCK), which its setter
+// models; the exception table that replaced it (bpo-40222) came with a model of the value stack.
+inline constexpr bool kHasBlockStack = !FS_HAS_EXCEPTION_TABLE;
 inline constexpr bool kSeedsGeneratorStartValue = FS_SEEDS_GENERATOR_START_VALUE;
 inline constexpr bool kSendExitPops = FS_SEND_EXIT_POPS;
 inline constexpr bool kForIterExitPops = FS_FOR_ITER_EXIT_POPS;
@@ -42,13 +42,11 @@ inline constexpr bool kHasLoadAttrMethod = FS_HAS_LOAD_ATTR_METHOD;
 inline constexpr bool kModelsCall = FS_MODELS_CALL;
 inline constexpr bool kModelsLoadGlobalNull = FS_MODELS_LOAD_GLOBAL_NULL;
 inline constexpr bool kNullAboveCallable = FS_NULL_ABOVE_CALLABLE;
-inline constexpr bool kHasReturnConst = FS_HAS_RETURN_CONST;
 inline constexpr bool kModelsSwapCopy = FS_MODELS_SWAP_COPY;
 inline constexpr bool kGetIterPushesIndex = FS_GET_ITER_PUSHES_INDEX;
 inline constexpr bool kTaggedLasti = FS_TAGGED_LASTI;
 inline constexpr bool kHasReturnGenerator = FS_HAS_RETURN_GENERATOR;
 inline constexpr bool kHasResumeTail = FS_HAS_RESUME_TAIL;
-inline constexpr bool kHasMonitoring = FS_HAS_MONITORING;
 inline constexpr bool kSetterAsserts = FS_SETTER_ASSERTS;
 inline constexpr bool kSetterAssertsKinds = FS_SETTER_ASSERTS_KINDS;
 

@@ -14,7 +14,7 @@
 
 #include "compat/frames.hpp"
 
-// FS_HAS_HIDDEN_LOCALS (PEP 709), FS_HAS_EXTRA_LOCALS (PEP 667), FS_HAS_BORROWED_LOCALS and
+// FS_HAS_HIDDEN_LOCALS (PEP 709), FS_FRAME_LOCALS_PROXY (PEP 667), FS_HAS_BORROWED_LOCALS and
 // FS_HAS_TIER2_EXECUTORS are the version registry's (versions.toml), with their causes. Whether
 // an interpreter really has the tier-2 optimizer is not visible at compile time (_Py_TIER2 is a
 // flag of CPython's own build), so that hook is looked up when the core loads.
@@ -170,7 +170,7 @@ inline PyObject* locals_mapping(IFrame* f) noexcept {
 // Objects/frameobject.c); before, f_locals is the namespace and the variable is not in it
 // (gh-108732).
 inline bool namespace_frame_uses_proxy([[maybe_unused]] IFrame* f) noexcept {
-#if FS_HAS_EXTRA_LOCALS
+#if FS_FRAME_LOCALS_PROXY
     Vars vars(code(f));
     for (int i = 0; i < vars.count(); ++i) {
         if ((vars.kind(i) & VAR_HIDDEN) && var_value(f, vars, i) != nullptr) {
@@ -184,7 +184,7 @@ inline bool namespace_frame_uses_proxy([[maybe_unused]] IFrame* f) noexcept {
 // Whether `op` is the interpreter's own FrameLocalsProxy (PEP 667, gh-74929: 3.13+), a mapping
 // with a LocalsView's meaning. False where the version has none.
 inline bool is_frame_locals_proxy([[maybe_unused]] PyObject* op) noexcept {
-#if FS_HAS_EXTRA_LOCALS
+#if FS_FRAME_LOCALS_PROXY
     return PyObject_TypeCheck(op, &PyFrameLocalsProxy_Type);
 #else
     return false;
@@ -201,7 +201,7 @@ inline bool has_finished(PyFrameObject* fo) noexcept {
 // Extra keys: the dict that holds them (borrowed), or nullptr when there is none yet. With
 // `create`, makes it first (then nullptr means a Python error is set).
 inline PyObject* extras_dict(PyFrameObject* fo, bool create) noexcept {
-#if FS_HAS_EXTRA_LOCALS
+#if FS_FRAME_LOCALS_PROXY
     if (fo->f_extra_locals == nullptr && create) {
         fo->f_extra_locals = PyDict_New();
     }
@@ -218,7 +218,7 @@ inline PyObject* extras_dict(PyFrameObject* fo, bool create) noexcept {
 // Whether a key of extras_dict() that names a variable is a stale copy to be ignored: before
 // 3.13 the dict also holds the copies f_locals made of the variables. (Hidden comprehension
 // variables are never copied there, so a key naming one is a true extra.)
-constexpr bool extras_shadowed_by_variables = !FS_HAS_EXTRA_LOCALS;
+constexpr bool extras_shadowed_by_variables = !FS_FRAME_LOCALS_PROXY;
 
 // The interpreter's tier-2 invalidation hook, set by init_tier2_hook() when this process can
 // have tier-2 traces; nullptr otherwise.
@@ -272,7 +272,7 @@ inline void invalidate_executors(PyCodeObject* co) noexcept {
 // Python error set on failure, with the variable unchanged.
 inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value) noexcept {
     IFrame* f = of_object(fo);
-#if !FS_HAS_EXTRA_LOCALS
+#if !FS_FRAME_LOCALS_PROXY
     // Before 3.13 a trace function's trampoline (call_trampoline() in Python/sysmodule.c, through
     // PyFrame_LocalsToFast() in Objects/frameobject.c) copies the locals dict back into the
     // slots after every event, and drops a variable whose key is missing; the dict must say what

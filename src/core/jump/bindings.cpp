@@ -152,8 +152,6 @@ void register_bindings(nb::module_& m) {
     m.def("_settle_resume_tail", &py_settle_resume_tail, nb::arg("frame"), nb::arg("record"),
           nb::arg("cancel") = false,
           "Whether the jump armed by _arm_resume_tail still waits (and with cancel, undo it).");
-    m.attr("_JUMP_USES_MONITORING") = compat::kHasMonitoring;
-    m.attr("_JUMP_AT_RESUME") = compat::kHasMonitoring || compat::kHasResumeTail;
 }
 
 }  // namespace fs::jump

@@ -167,8 +167,7 @@ PyObject* arm_resume_tail(PyFrameObject* fo, long lineno) {
     int send_exit = -1;  // where that SEND goes once the sub-iterator is done
     if (delegating) {
         int send = yield_unit - 1;
-        int send_op = ops[2 * send];
-        if (send < 1 || send_op != op::send || ops[2 * send - 2] == EXTENDED_ARG) {
+        if (send < 1 || ops[2 * send] != op::send || ops[2 * send - 2] == EXTENDED_ARG) {
             return Py_NewRef(Py_None);
         }
         send_exit = send + 1 + ops[2 * send + 1];

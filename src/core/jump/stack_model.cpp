@@ -162,16 +162,12 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
         for (int i = 0; i < len;) {
             int64_t next_stack = stacks[i];
             int opcode = c.ops[i];
-            uint32_t wide = 0;  // unsigned: hand-made code may chain any number of EXTENDED_ARGs
             while (opcode == EXTENDED_ARG && i + 1 < len) {
-                wide = (wide << 8) | c.args[i];
                 i++;
                 opcode = c.ops[i];
                 stacks[i] = next_stack;
             }
-            wide = (wide << 8) | c.args[i];
-            // Beyond 2**30 no target is inside the code and no stack effect fits the model.
-            int oparg = static_cast<int>(std::min<uint32_t>(wide, 1u << 30));
+            int oparg = static_cast<int>(instruction_arg(c, i));
             int next_i = next_instruction(c, i);
             if (next_stack == kUninitialized) {
                 i = next_i;
