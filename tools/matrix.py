@@ -43,14 +43,7 @@ def log(msg: str) -> None:
 
 
 def pyenv_python(prefix: str) -> Path | None:
-    root = os.environ.get("PYENV_ROOT")
-    if not root:
-        try:
-            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            root = str(Path.home() / ".pyenv")
-    versions = Path(root) / "versions"
+    versions = registry.pyenv_versions()
     found = []
     for d in versions.glob(f"{prefix}*") if versions.is_dir() else []:
         rest = d.name[len(prefix):]

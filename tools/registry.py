@@ -17,6 +17,8 @@ scikit-build-core itself depends on there).
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -358,6 +360,18 @@ def dynamic_metadata(settings: dict[str, Any], project: Any = None) -> dict[str,
 
 
 # ---- command line -----------------------------------------------------------------------------
+
+def pyenv_versions() -> Path:
+    """Where the rows whose source is "pyenv" find their interpreters: $(pyenv root)/versions."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root:
+        try:
+            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            root = str(Path.home() / ".pyenv")
+    return Path(root) / "versions"
+
 
 def write_if_changed(path: str | Path, text: str) -> None:
     p = Path(path)

@@ -259,21 +259,10 @@ def field_names() -> list[str]:
     return names + [f"debug.{name}" for name, _ in DEBUG_FIELDS]
 
 
-def _pyenv_versions() -> Path:
-    root = os.environ.get("PYENV_ROOT")
-    if not root:
-        try:
-            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            root = str(Path.home() / ".pyenv")
-    return Path(root) / "versions"
-
-
 def header_sets(minor: int) -> list[tuple[str, str | None]]:
     """Every (INCLUDE_DIR, PYCONFIG_DIR) of CPython 3.minor on this machine."""
     found: list[tuple[str, str | None]] = []
-    versions = _pyenv_versions()
+    versions = registry.pyenv_versions()
     for d in sorted(versions.glob(f"3.{minor}.*")) if versions.is_dir() else []:
         include = d / "include" / f"python3.{minor}"
         if re.fullmatch(rf"3\.{minor}\.\d+", d.name) and (include / "internal").is_dir():

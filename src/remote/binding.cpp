@@ -252,9 +252,9 @@ NB_MODULE(_remote, m) {
         return bytes_repr(std::string(data.c_str(), data.size()), cut);
     });
     m.def("line_from_location_table", [](nb::bytes table, int first, int64_t index) {
-        return line_from_location_table(std::string(table.c_str(), table.size()), first, index);
+        return line_from_location_table(std::string_view(table.c_str(), table.size()), first, index);
     });
     m.def("line_from_310_table", [](nb::bytes table, int first, int64_t addr) {
-        return line_from_310_table(std::string(table.c_str(), table.size()), first, addr);
+        return line_from_310_table(std::string_view(table.c_str(), table.size()), first, addr);
     });
 }

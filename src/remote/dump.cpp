@@ -97,7 +97,7 @@ DumpResult dump(pid_t pid, const DumpOptions& options) {
             result.stopping_ns = snap.stopping_ns;
             result.pages = snap.pages;
             result.read_syscalls = mem.syscalls();
-            if (!exports_version(target.minor())) {
+            if (!target.micro_known()) {
                 // No Py_Version (3.10; bpo-43931 added it in 3.11): sys.version says which 3.10.
                 PageCache cache(mem);
                 try {

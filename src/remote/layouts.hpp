@@ -102,11 +102,6 @@ private:
 inline bool supported(int minor) { return registry::version(minor) != nullptr; }
 // The supported versions, for messages: "3.10 to 3.15".
 std::string supported_range();
-// Whether a CPython 3.minor exports its exact version (Py_Version, 3.11+); without it (3.10)
-// only the minor version is known until sys.version is read.
-inline bool exports_version(int minor) {
-    return registry::has(minor, registry::Cap::has_py_version);
-}
 
 // The compiled table for 3.minor, or nullptr when that version is not supported.
 const Layout* compiled_layout(int minor);

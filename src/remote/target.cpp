@@ -133,7 +133,7 @@ Target locate(pid_t pid, Memory& mem) {
         t.pid = pid;
         t.binary = path;
         t.runtime = runtime + bias;
-        if (uint64_t version_at = at("Py_Version")) {  // exports_version(): bpo-43931
+        if (uint64_t version_at = at("Py_Version")) {  // 3.11+ (bpo-43931)
             uint32_t v = 0;
             if (!mem.read(version_at, &v, sizeof v)) {
                 if (!process_exists(pid)) {

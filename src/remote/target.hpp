@@ -23,8 +23,8 @@ struct TypeAddresses {
 struct Target {
     pid_t pid = 0;
     uint64_t runtime = 0;      // &_PyRuntime in the target
-    // As PY_VERSION_HEX. A target that exports no Py_Version (layouts.hpp: exports_version())
-    // has only its minor version here, 0x03MM0000, until the dump reads its sys.version.
+    // As PY_VERSION_HEX. A target that exports no Py_Version (3.10: bpo-43931 added it in
+    // 3.11) has only its minor version here, 0x03MM0000, until the dump reads its sys.version.
     uint32_t version_hex = 0;
     std::string binary;        // the file that holds the interpreter (libpython or executable)
     TypeAddresses types;
