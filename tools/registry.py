@@ -6,6 +6,7 @@
     tools/registry.py range           "FIRST;LAST" minor versions, for CMake
     tools/registry.py rows [--source pyenv|debian]  the names of the test matrix's rows
     tools/registry.py packages        the Debian packages of the test root's rows
+    tools/registry.py packages --tests  the packages of CPython's own tests for those rows
     tools/registry.py readme [--write]  the README's interpreter table: print it, or rewrite it
     tools/registry.py check           validate versions.toml (exit 1 with the reasons)
 
@@ -69,6 +70,7 @@ class Row:
     source: str  # "pyenv" or "debian"
     python: str  # pyenv: version prefix; debian: the executable's name in the root
     packages: tuple[str, ...] = ()
+    test_packages: tuple[str, ...] = ()  # debian: CPython's own tests for it (libpython3.X-testsuite)
     sanitize: bool = False
     debug: bool = False  # the row must be a Py_DEBUG build (the leak check runs there)
     note: str = ""
@@ -168,6 +170,7 @@ def load(path: Path = REGISTRY) -> Registry:
         row = Row(name=entry["name"], version=_minor(entry["version"], entry["name"]),
                   source=entry["source"], python=entry["python"],
                   packages=tuple(entry.get("packages", ())),
+                  test_packages=tuple(entry.get("test_packages", ())),
                   sanitize=bool(entry.get("sanitize", False)),
                   debug=bool(entry.get("debug", False)), note=entry.get("note", ""))
         if row.source not in ("pyenv", "debian"):
@@ -395,8 +398,9 @@ def main(argv: list[str]) -> int:
             print(f"{reg.first};{reg.last}")
         elif cmd == "rows" and rest in ([], ["--source", "pyenv"], ["--source", "debian"]):
             print(" ".join(r.name for r in reg.rows if not rest or r.source == rest[1]))
-        elif cmd == "packages" and not rest:
-            print(" ".join(p for r in reg.rows if r.source == "debian" for p in r.packages))
+        elif cmd == "packages" and rest in ([], ["--tests"]):
+            print(" ".join(p for r in reg.rows if r.source == "debian"
+                           for p in (r.test_packages if rest else r.packages)))
         elif cmd == "readme" and rest in ([], ["--write"]):
             if rest:
                 readme = TREE / "README.md"
