@@ -4,6 +4,7 @@
 // raw METH_FASTCALL functions (walk/walk.cpp): their whole cost is a few dozen nanoseconds, and
 // nanobind's dispatch would add about as much again (the benchmark prints both).
 #include "compat/python.hpp"
+#include "capi/capi.hpp"
 #include "compat/audit.hpp"
 #include "compat/variables.hpp"
 #include "vars/vars.hpp"
@@ -21,7 +22,7 @@ NB_MODULE(_core, m) {
         fs::walk::add_frame_info_type(m.ptr()) < 0 ||
         PyModule_AddFunctions(m.ptr(), fs::vars::methods()) < 0 ||
         fs::compat::init_tier2_hook() < 0 ||
-        fs::vars::add_view_type(m.ptr()) < 0) {
+        fs::vars::add_view_type(m.ptr()) < 0 || fs::capi::add_capsule(m.ptr()) < 0) {
         throw nb::python_error();
     }
 

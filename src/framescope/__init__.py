@@ -26,6 +26,9 @@ Jumping a frame to another line, from outside any trace function::
     framescope.jump(frame, 42)  # frame continues at line 42 from its next line boundary
     framescope.cancel_jump(frame)
     framescope.can_jump(code, from_lasti, 42)   # None, or why CPython would refuse
+
+The same from C, for extension modules: framescope.h (in get_include()), whose functions are
+CPython's "Frame Objects" API with 3.13's semantics on every version (FsFrame_GetVar, ...).
 """
 
 from collections.abc import Mapping as _Mapping
@@ -46,6 +49,7 @@ from framescope._core import (
 )
 from framescope._frames import frame_of
 from framescope._core import can_jump
+from framescope._core import _C_API  # the C API's table, which framescope_import() loads
 
 __version__ = "0.1.0"
 
@@ -56,6 +60,7 @@ __all__ = [
     "cancel_jump",
     "frame_of",
     "frames",
+    "get_include",
     "getframe",
     "getvar",
     "install_signal_handler",
@@ -97,6 +102,18 @@ _LAZY = {
     "jump": "_jump",
     "pending_jump": "_jump",
 }
+
+
+def get_include() -> str:
+    """The folder that holds framescope.h, framescope's C API header (for a compiler's -I).
+
+    Also `python -m framescope --include`; `--cmake-dir` gives the CMake package
+    (find_package(framescope CONFIG): the target framescope::headers), `--pkgconfig-dir` the
+    folder of framescope.pc.
+    """
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "include")
 
 
 def __getattr__(name: str) -> object:

@@ -24,6 +24,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version",
                         version=f"framescope {framescope.__version__} "
                                 f"(CPython {sys.version.split()[0]})")
+    capi = parser.add_argument_group(
+        "C API", "where framescope.h is, for building extension modules against it")
+    capi.add_argument("--include", action="store_true",
+                      help="print the folder of framescope.h (for the compiler's -I)")
+    capi.add_argument("--cmake-dir", action="store_true",
+                      help="print the folder of framescope's CMake package, for "
+                           "-Dframescope_DIR= (find_package(framescope CONFIG) gives the "
+                           "target framescope::headers)")
+    capi.add_argument("--pkgconfig-dir", action="store_true",
+                      help="print the folder of framescope.pc, for PKG_CONFIG_PATH")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="a guided tour of what framescope does, on a sample program",
@@ -125,12 +135,29 @@ def _dump(args: Any) -> int:  # argparse's Namespace or the quick parser's
     return 0
 
 
+def _capi_paths(args: Any) -> list[str]:
+    """The folders the C API options asked for, in the order the options are listed."""
+    import os
+
+    import framescope
+
+    include = framescope.get_include()
+    package = os.path.dirname(include)
+    wanted = [(args.include, include), (args.cmake_dir, os.path.join(package, "cmake")),
+              (args.pkgconfig_dir, os.path.join(package, "pkgconfig"))]
+    return [path for asked, path in wanted if asked]
+
+
 def main(argv: list[str] | None = None) -> int:
     quick = _quick_dump_args(sys.argv[1:] if argv is None else argv)
     if quick is not None:
         return _dump(quick)
     parser = _parser()
     args = parser.parse_args(argv)
+    paths = _capi_paths(args)
+    if paths:
+        print("\n".join(paths))
+        return 0
     if args.command == "demo":
         from framescope._demo import run_demo
 

@@ -147,6 +147,12 @@ inline int instruction_offset(IFrame* f) noexcept {
 #endif
 }
 
+// frame.f_lasti: the byte offset of the frame's current instruction, -1 before its first.
+inline int lasti_bytes(IFrame* f) noexcept {
+    int units = instruction_offset(f);
+    return units < 0 ? -1 : units * int(sizeof(_Py_CODEUNIT));
+}
+
 // Whether the frame's line comes from its frame object rather than from its instruction: a line
 // event of a trace function, or an f_lineno jump, stores one there (PyFrame_GetLineNumber).
 inline bool line_set_on_object(IFrame* f) noexcept {

@@ -697,13 +697,7 @@ PyObject* py_locals(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
         return nullptr;
     }
     Borrowed<PyFrameObject> fo = frame_arg("locals", given[0]);
-    if (!fo) {
-        return nullptr;
-    }
-    if (uses_view(fo.get())) {
-        return new_view(fo.get());
-    }
-    return Py_XNewRef(namespace_of(fo.get()).get());
+    return fo ? locals_of(fo.get()) : nullptr;
 }
 
 // mapping[key] (a new reference), or nullptr: with an error set, or without one when the key is
@@ -768,41 +762,86 @@ PyObject* variable(PyFrameObject* fo, PyObject* name) {
 
 PyObject* py_getvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     FrameName a;
-    PyObject* v = nullptr;
-    if (frame_name_args("getvar", false, args, nargs, kwnames, a)) {
-        v = variable(a.frame.get(), a.name.get());
-        if (v == nullptr && !PyErr_Occurred()) {
-            PyErr_Format(PyExc_NameError, "variable %R does not exist", a.name.get());
-        }
+    if (!frame_name_args("getvar", false, args, nargs, kwnames, a)) {
+        return nullptr;
     }
-    return v;
+    return getvar(a.frame.get(), a.name.get());
 }
 
 PyObject* py_setvar(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     FrameName a;
-    int r = -1;
-    if (!frame_name_args("setvar", true, args, nargs, kwnames, a)) {
-        return nullptr;
-    }
-    if (uses_view(a.frame.get())) {
-        r = set_item(a.frame.get(), a.name.get(), a.value.get());
-    } else if (Borrowed<> ns = namespace_of(a.frame.get())) {
-        r = PyObject_SetItem(ns.get(), a.name.get(), a.value.get());
-    }
-    if (r < 0) {
+    if (!frame_name_args("setvar", true, args, nargs, kwnames, a) ||
+        setvar(a.frame.get(), a.name.get(), a.value.get()) < 0) {
         return nullptr;
     }
     Py_RETURN_NONE;
 }
 
-// lookup(frame, name): what the frame's code would get for `name`.
 PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     FrameName a;
     if (!frame_name_args("lookup", false, args, nargs, kwnames, a)) {
         return nullptr;
     }
-    PyFrameObject* fo = a.frame.get();
-    PyObject* name = a.name.get();
+    return lookup(a.frame.get(), a.name.get());
+}
+
+PyMethodDef vars_methods[] = {
+    {"locals", as_cfunction(py_locals), METH_FASTCALL | METH_KEYWORDS,
+     "locals($module, /, frame)\n--\n\n"
+     "The frame's variables as a live mapping.\n\n"
+     "A function frame (also a generator's or coroutine's) gives a LocalsView: reading it\n"
+     "shows the variables' current values, writing changes them in the frame. A module frame\n"
+     "gives the module's dict, a class body its namespace, exec/eval code its locals mapping."},
+    {"getvar", as_cfunction(py_getvar), METH_FASTCALL | METH_KEYWORDS,
+     "getvar($module, /, frame, name)\n--\n\n"
+     "The value of the frame's variable `name`; NameError when it has no bound variable of\n"
+     "that name."},
+    {"setvar", as_cfunction(py_setvar), METH_FASTCALL | METH_KEYWORDS,
+     "setvar($module, /, frame, name, value)\n--\n\n"
+     "Set the frame's variable `name` to value, as locals(frame)[name] = value."},
+    {"lookup", as_cfunction(py_lookup), METH_FASTCALL | METH_KEYWORDS,
+     "lookup($module, /, frame, name)\n--\n\n"
+     "The value the frame's own code would get for `name`: its local, cell or free variable,\n"
+     "then globals, then builtins (class bodies: namespace first). NameError (or\n"
+     "UnboundLocalError) when the code would raise one."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+PyMethodDef* methods() {
+    return vars_methods;
+}
+
+bool is_locals_view(PyObject* op) noexcept {
+    return is_view(op);
+}
+
+PyObject* locals_of(PyFrameObject* fo) {
+    if (uses_view(fo)) {
+        return new_view(fo);
+    }
+    return Py_XNewRef(namespace_of(fo).get());
+}
+
+PyObject* getvar(PyFrameObject* fo, PyObject* name) {
+    PyObject* v = variable(fo, name);
+    if (v == nullptr && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_NameError, "variable %R does not exist", name);
+    }
+    return v;
+}
+
+int setvar(PyFrameObject* fo, PyObject* name, PyObject* value) {
+    if (uses_view(fo)) {
+        return set_item(fo, name, value);
+    }
+    Borrowed<> ns = namespace_of(fo);
+    return ns ? PyObject_SetItem(ns.get(), name, value) : -1;
+}
+
+// What the frame's code would get for `name`.
+PyObject* lookup(PyFrameObject* fo, PyObject* name) {
     compat::IFrame* f = compat::of_object(fo);
     PyCodeObject* co = compat::code(f);
     Vars vars(co);
@@ -861,34 +900,6 @@ PyObject* py_lookup(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject
     }
     PyErr_Format(PyExc_NameError, "name %R is not defined", name);
     return nullptr;
-}
-
-PyMethodDef vars_methods[] = {
-    {"locals", as_cfunction(py_locals), METH_FASTCALL | METH_KEYWORDS,
-     "locals($module, /, frame)\n--\n\n"
-     "The frame's variables as a live mapping.\n\n"
-     "A function frame (also a generator's or coroutine's) gives a LocalsView: reading it\n"
-     "shows the variables' current values, writing changes them in the frame. A module frame\n"
-     "gives the module's dict, a class body its namespace, exec/eval code its locals mapping."},
-    {"getvar", as_cfunction(py_getvar), METH_FASTCALL | METH_KEYWORDS,
-     "getvar($module, /, frame, name)\n--\n\n"
-     "The value of the frame's variable `name`; NameError when it has no bound variable of\n"
-     "that name."},
-    {"setvar", as_cfunction(py_setvar), METH_FASTCALL | METH_KEYWORDS,
-     "setvar($module, /, frame, name, value)\n--\n\n"
-     "Set the frame's variable `name` to value, as locals(frame)[name] = value."},
-    {"lookup", as_cfunction(py_lookup), METH_FASTCALL | METH_KEYWORDS,
-     "lookup($module, /, frame, name)\n--\n\n"
-     "The value the frame's own code would get for `name`: its local, cell or free variable,\n"
-     "then globals, then builtins (class bodies: namespace first). NameError (or\n"
-     "UnboundLocalError) when the code would raise one."},
-    {nullptr, nullptr, 0, nullptr},
-};
-
-}  // namespace
-
-PyMethodDef* methods() {
-    return vars_methods;
 }
 
 int add_view_type(PyObject* module) {

@@ -14,4 +14,15 @@ PyMethodDef* methods();
 // Creates the LocalsView type and adds it to the module. Returns -1 with an error set.
 int add_view_type(PyObject* module);
 
+// The functions behind locals(), getvar(), setvar() and lookup(), on checked arguments (a frame
+// object; a str name), for the module functions and the C API (capi/). Each returns a new
+// reference or nullptr (-1) with an exception set.
+PyObject* locals_of(PyFrameObject* fo);
+PyObject* getvar(PyFrameObject* fo, PyObject* name);  // NameError: no bound variable `name`
+int setvar(PyFrameObject* fo, PyObject* name, PyObject* value);
+PyObject* lookup(PyFrameObject* fo, PyObject* name);
+
+// Whether `op` is a LocalsView.
+bool is_locals_view(PyObject* op) noexcept;
+
 }  // namespace fs::vars

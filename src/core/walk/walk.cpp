@@ -81,8 +81,8 @@ Py_ssize_t count_frames(IFrame* f) {
 // nearest frame object below it for f_back, the one public way to create a frame object for an
 // interpreter frame; frame objects of the frames in between are created on the way only when no
 // nearer one exists.
-[[gnu::noinline]] Owned<PyFrameObject> materialize(Py_ssize_t depth) {
-    IFrame* f = compat::thread_top(compat::current_thread());
+[[gnu::noinline]] Owned<PyFrameObject> materialize(PyThreadState* ts, Py_ssize_t depth) {
+    IFrame* f = compat::thread_top(ts);
     Borrowed<PyFrameObject> nearest;  // its frame (or the thread state, below) holds it
     Py_ssize_t nearest_depth = 0;
     for (Py_ssize_t i = 0; f != nullptr && i <= depth; ++i, f = compat::back(f)) {
@@ -91,16 +91,18 @@ Py_ssize_t count_frames(IFrame* f) {
             nearest_depth = i;
         }
     }
-    if (!nearest) {
-        nearest = Borrowed<PyFrameObject>(PyEval_GetFrame());  // creates the innermost's object
-        if (!nearest) {
+    Owned<PyFrameObject> cur;
+    if (nearest) {
+        cur = Owned<PyFrameObject>::ref(nearest);
+    } else {
+        cur = Owned<PyFrameObject>::steal(PyThreadState_GetFrame(ts));  // creates the innermost's
+        if (!cur) {
             if (!PyErr_Occurred()) {
                 PyErr_NoMemory();
             }
             return {};
         }
     }
-    auto cur = Owned<PyFrameObject>::ref(nearest);
     for (Py_ssize_t i = nearest_depth; i < depth && cur; ++i) {
         cur = Owned<PyFrameObject>::steal(PyFrame_GetBack(cur.get()));
         if (!cur && !PyErr_Occurred()) {
@@ -119,7 +121,7 @@ Py_ssize_t count_frames(IFrame* f) {
         return {};
     }
     PyFrameObject* existing = compat::existing_object(f);
-    auto fo = existing != nullptr ? Owned<PyFrameObject>::ref(existing) : materialize(depth);
+    auto fo = existing != nullptr ? Owned<PyFrameObject>::ref(existing) : materialize(ts, depth);
     // The same audit event as sys._getframe: hooks that police frame access see ours too.
     if (fo && compat::audit_wanted(ts) && PySys_Audit("sys._getframe", "(O)", fo.obj()) < 0) {
         fo.reset();
@@ -341,6 +343,25 @@ PyObject* getframe(Py_ssize_t depth) {
 
 PyMethodDef* methods() {
     return walk_methods;
+}
+
+PyFrameObject* thread_frame(PyThreadState* ts, Py_ssize_t depth) {
+    IFrame* f = caller_at(ts, depth);
+    if (f == nullptr) {
+        return nullptr;
+    }
+    PyFrameObject* existing = compat::existing_object(f);
+    return (existing != nullptr ? Owned<PyFrameObject>::ref(existing) : materialize(ts, depth))
+        .release();
+}
+
+int visit_frames(IFrame* f, FrameVisitor visit, void* arg) {
+    for (; f != nullptr; f = compat::back(f)) {
+        if (int r = visit(compat::code(f), compat::lasti_bytes(f), compat::lineno(f), arg)) {
+            return r;
+        }
+    }
+    return 0;
 }
 
 }  // namespace fs::walk
