@@ -15,7 +15,7 @@ import types
 import pytest
 
 import framescope
-from framescope import FrameInfo, _caps
+from framescope import FrameInfo, _caps, _core
 
 from conftest import assert_clean_exit, run_isolated
 
@@ -553,3 +553,34 @@ def test_gc_state_is_left_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _all_code(module):
+    """Every code object of a module's functions and classes, nested ones included."""
+    todo = [module.__spec__.loader.get_code(module.__name__)]
+    while todo:
+        code = todo.pop()
+        yield code
+        todo.extend(c for c in code.co_consts if isinstance(c, type(code)))
+
+
+@pytest.mark.parametrize("module_name", ["json.decoder", "argparse", "asyncio.base_events",
+                                         "dataclasses"])
+def test_line_of_every_instruction(module_name):
+    """Walks read each frame's line from the code's line ranges (decoded once per code object);
+    for every instruction of real code they give co_lines()'s line (None: -1), as
+    PyCode_Addr2Line and frame.f_lineno do."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    checked = 0
+    for code in _all_code(module):
+        expected = {}
+        for start, end, line in code.co_lines():
+            for offset in range(start, end, 2):
+                expected[offset // 2] = -1 if line is None else line
+        for unit in range(len(code.co_code) // 2 + 4):  # and past the end: no line
+            assert _core._code_line(code, unit) == expected.get(unit, -1), (code, unit)
+            checked += 1
+        assert _core._code_line(code, -1) == code.co_firstlineno
+    assert checked > 1000

@@ -122,12 +122,18 @@ def other_processes() -> None:
     print(errors, remote.Frame("f.py", 1, "f"), remote.Thread(1, None, None, []))
 
 
+def c_api() -> None:
+    include: str = framescope.get_include()
+    print(include.endswith("include"))
+
+
 def main() -> None:
     walking()
     variables()
     jumping()
     console_names()
     other_processes()
+    c_api()
     version: str = framescope.__version__
     print("typing sample ran on framescope", version)
 

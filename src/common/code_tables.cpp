@@ -108,14 +108,19 @@ void append_exception_entry(std::string& table, const ExceptionEntry& entry) {
                         false);
 }
 
-int line_from_location_table(std::string_view table, int firstlineno, int64_t index) {
+namespace {
+
+// Calls visit(first unit, units, line or -1) for each entry of a location table, in order, until
+// visit returns true. Returns false when the table is not one CPython could have written.
+template <class Visit>
+bool for_each_location(std::string_view table, int firstlineno, Visit&& visit) {
     LocationReader r{table};
     int64_t unit = 0;            // first code unit of the entry
     int64_t line = firstlineno;  // wide: deltas from damaged memory must not overflow
     while (r.more()) {
         unsigned head = r.byte();
         if ((head & 0x80) == 0) {
-            return -1;  // not at an entry's start: not a table CPython wrote
+            return false;  // not at an entry's start: not a table CPython wrote
         }
         unsigned code = (head >> 3) & 15;
         int64_t length = (head & 7) + 1;
@@ -136,12 +141,68 @@ int line_from_location_table(std::string_view table, int firstlineno, int64_t in
         } else {  // short forms: same line, one column byte
             r.byte();
         }
-        if (index < unit + length) {
-            return has_line ? as_line(line) : -1;
+        if (visit(unit, length, has_line ? as_line(line) : -1)) {
+            return true;
         }
         unit += length;
     }
-    return -1;
+    return true;
+}
+
+// The same for 3.10's line table, whose ranges are in bytes (visit gets code units).
+template <class Visit>
+void for_each_310_range(std::string_view table, int firstlineno, Visit&& visit) {
+    // A line delta of -128 means the range has no line.
+    int64_t start = 0;
+    int64_t line = firstlineno;
+    for (size_t pos = 0; pos + 1 < table.size(); pos += 2) {
+        int64_t length = static_cast<unsigned char>(table[pos]);
+        auto delta = static_cast<signed char>(table[pos + 1]);
+        bool has_line = delta != -128;
+        if (has_line) {
+            line += delta;
+        }
+        if (visit(start, length, has_line ? as_line(line) : -1)) {
+            return;
+        }
+        start += length;
+    }
+}
+
+// Appends a range to `out` unless it continues the last one's line.
+void add_range(std::vector<LineRange>& out, int64_t start, int line) {
+    if (out.empty() || out.back().line != line) {
+        out.push_back({static_cast<int>(start), line});
+    }
+}
+
+}  // namespace
+
+int line_from_location_table(std::string_view table, int firstlineno, int64_t index) {
+    int found = -1;
+    for_each_location(table, firstlineno, [&](int64_t unit, int64_t length, int line) {
+        if (index < unit + length) {
+            found = line;
+            return true;
+        }
+        return false;
+    });
+    return found;
+}
+
+std::vector<LineRange> line_ranges_from_location_table(std::string_view table, int firstlineno) {
+    std::vector<LineRange> out;
+    int64_t end = 0;
+    if (!for_each_location(table, firstlineno, [&](int64_t unit, int64_t length, int line) {
+            add_range(out, unit, line);
+            end = unit + length;
+            return false;
+        })) {
+        out.clear();
+        end = 0;
+    }
+    add_range(out, end, -1);
+    return out;
 }
 
 void append_line_locations(std::string& table, int count, int line, int& running) {
@@ -162,22 +223,27 @@ void append_line_locations(std::string& table, int count, int line, int& running
 }
 
 int line_from_310_table(std::string_view table, int firstlineno, int64_t addr) {
-    // A line delta of -128 means the range has no line.
-    int64_t start = 0;
-    int64_t line = firstlineno;
-    for (size_t pos = 0; pos + 1 < table.size(); pos += 2) {
-        int64_t end = start + static_cast<unsigned char>(table[pos]);
-        auto delta = static_cast<signed char>(table[pos + 1]);
-        bool has_line = delta != -128;
-        if (has_line) {
-            line += delta;
+    int found = -1;
+    for_each_310_range(table, firstlineno, [&](int64_t start, int64_t length, int line) {
+        if (start <= addr && addr < start + length) {
+            found = line;
+            return true;
         }
-        if (start <= addr && addr < end) {
-            return has_line ? as_line(line) : -1;
-        }
-        start = end;
-    }
-    return -1;
+        return false;
+    });
+    return found;
+}
+
+std::vector<LineRange> line_ranges_from_310_table(std::string_view table, int firstlineno) {
+    std::vector<LineRange> out;
+    int64_t end = 0;
+    for_each_310_range(table, firstlineno, [&](int64_t start, int64_t length, int line) {
+        add_range(out, start / 2, line);  // (instructions are two bytes)
+        end = start + length;
+        return false;
+    });
+    add_range(out, end / 2, -1);
+    return out;
 }
 
 }  // namespace fs::code_tables

@@ -47,9 +47,21 @@ int line_from_location_table(std::string_view table, int firstlineno, int64_t in
 // the table's entries so far end on (updated).
 void append_line_locations(std::string& table, int count, int line, int& running);
 
+// The lines of every code unit, as ranges: each entry's line (-1: none) holds from its `start`
+// (a code unit) to the next entry's; the last entry, with line -1, is where the table ends.
+// Consecutive ranges of one line are merged. A table CPython could not have written gives just
+// that last entry, at 0.
+struct LineRange {
+    int start;
+    int line;
+};
+std::vector<LineRange> line_ranges_from_location_table(std::string_view table, int firstlineno);
+
 // ---- line table (3.10) ---------------------------------------------------------------------
 
 // The line of the instruction at byte offset `addr`, or -1 for none.
 int line_from_310_table(std::string_view table, int firstlineno, int64_t addr);
+// Its lines of every code unit, as line_ranges_from_location_table() gives them.
+std::vector<LineRange> line_ranges_from_310_table(std::string_view table, int firstlineno);
 
 }  // namespace fs::code_tables

@@ -6,6 +6,7 @@
 #include "compat/python.hpp"
 #include "capi/capi.hpp"
 #include "compat/audit.hpp"
+#include "compat/code_lines.hpp"
 #include "compat/variables.hpp"
 #include "vars/vars.hpp"
 #include "walk/frame_info.hpp"
@@ -21,7 +22,7 @@ NB_MODULE(_core, m) {
     if (PyModule_AddFunctions(m.ptr(), fs::walk::methods()) < 0 ||
         fs::walk::add_frame_info_type(m.ptr()) < 0 ||
         PyModule_AddFunctions(m.ptr(), fs::vars::methods()) < 0 ||
-        fs::compat::init_tier2_hook() < 0 ||
+        fs::compat::init_tier2_hook() < 0 || fs::compat::init_code_lines() < 0 ||
         fs::vars::add_view_type(m.ptr()) < 0 || fs::capi::add_capsule(m.ptr()) < 0) {
         throw nb::python_error();
     }
@@ -38,6 +39,15 @@ NB_MODULE(_core, m) {
             return nb::steal(frame);
         },
         nb::arg("depth") = 0);
+
+    // The line of a code unit from the code's line ranges, as walks read it (for the tests,
+    // which compare it with co_lines()).
+    m.def("_code_line", [](nb::handle code, int unit) {
+        if (!PyCode_Check(code.ptr())) {
+            throw nb::type_error("expected a code object");
+        }
+        return fs::compat::code_line(reinterpret_cast<PyCodeObject*>(code.ptr()), unit);
+    });
 
     // Where getframe() learns that a tracer is attached to the python:audit probe (None: the
     // interpreter has no such probe, or it was not found and every event goes to PySys_Audit).

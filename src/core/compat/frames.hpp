@@ -6,6 +6,7 @@
 // called with the GIL held.
 #pragma once
 
+#include "compat/code_lines.hpp"
 #include "compat/python.hpp"
 #include "refs.hpp"
 
@@ -119,23 +120,6 @@ inline PyObject* globals(IFrame* f) noexcept {
     return f->f_globals;
 }
 
-// The line `f` is at, as `frame.f_lineno` gives it; -1 when the current instruction has none.
-// Where a frame object exists it may carry a line set by tracing or a jump, so it decides.
-inline int lineno(IFrame* f) noexcept {
-#if FS_HAS_INTERPRETER_FRAME
-    if (PyFrameObject* fo = existing_object(f)) {
-        return PyFrame_GetLineNumber(fo);
-    }
-#if FS_HAS_UNSTABLE_FRAME_API
-    return PyUnstable_InterpreterFrame_GetLine(f);
-#else
-    return PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) * int(sizeof(_Py_CODEUNIT)));
-#endif
-#else
-    return PyFrame_GetLineNumber(f);
-#endif
-}
-
 // The offset of the frame's current instruction in its code, in code units (f_lasti / 2 on
 // 3.11+, f_lasti on 3.10). Together with the code object it fixes the line, unless
 // line_set_on_object() says the frame object carries a line of its own.
@@ -162,6 +146,17 @@ inline bool line_set_on_object(IFrame* f) noexcept {
 #else
     return f->f_trace != nullptr;
 #endif
+}
+
+// The line `f` is at, as `frame.f_lineno` gives it; -1 when the current instruction has none.
+// Where a frame object carries a line of its own (set by tracing or a jump; 3.13+ may also mark
+// one to be computed on first use) CPython's answer is taken; otherwise the line comes from the
+// code's line ranges (compat/code_lines.hpp), as PyFrame_GetLineNumber() would compute it.
+inline int lineno(IFrame* f) noexcept {
+    if (PyFrameObject* fo = existing_object(f); fo != nullptr && fo->f_lineno != 0) {
+        return fo->f_lineno > 0 ? fo->f_lineno : PyFrame_GetLineNumber(fo);
+    }
+    return code_line(code(f), instruction_offset(f));
 }
 
 // The name tracebacks show for a code object: its qualified name where the version has one.
