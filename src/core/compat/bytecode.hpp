@@ -219,6 +219,11 @@ inline constexpr int cache = CACHE;
 #else
 inline constexpr int cache = -32;
 #endif
+#ifdef CALL_FUNCTION
+inline constexpr int call_function = CALL_FUNCTION;
+#else
+inline constexpr int call_function = -33;
+#endif
 }  // namespace op
 
 // Cache entries that follow an instruction in co_code, where the version has them. co_code is
