@@ -78,7 +78,6 @@ class Watch:
     def __init__(self):
         self.events = []
         self.attempts = []  # (event index, event, target, lasti, can_jump's verdict, setter's)
-        self.first_line = None
 
 
 def verdict_tracer(base, watch: Watch):
@@ -108,12 +107,10 @@ def verdict_tracer(base, watch: Watch):
             try:
                 result = super().trace(frame, event, arg)
             except BaseException as exc:  # the setter's refusal
-                watch.first_line = self.firstLine
                 watch.attempts.append((index, event, target, lasti, verdict,
                                        f"{type(exc).__name__}: {exc}"))
                 raise
             if self.done:
-                watch.first_line = self.firstLine
                 watch.attempts.append((index, event, target, lasti, verdict, None))
             return result
 
