@@ -930,6 +930,86 @@ def test_outer_frame_whose_call_raises():
         assert log == ["handler", "handler 2"]
 
 
+class AskAt:
+    """A trace function that never jumps: at the first `event` of a frame running `code` it
+    removes itself and asks framescope.jump() for `target` (as a debugger asked to jump at that
+    moment would)."""
+
+    def __init__(self, code, event, target):
+        self.code, self.event, self.target = code, event, target
+        self.status = None
+
+    def __call__(self, frame, event, arg):
+        if frame.f_code is not self.code:
+            return None
+        if event != self.event:
+            return self
+        sys.settrace(None)
+        frame.f_trace = None
+        self.status = framescope._core._frame_status(frame)[0]
+        framescope.jump(frame, self.target)
+        return None
+
+
+def finally_after_raise(log):
+    try:
+        log.append("try")
+        1 / 0
+    finally:
+        log.append("skipped")
+        log.append("landing")  # landing
+
+
+def test_a_jump_asked_at_an_exception_event_is_made_in_the_handler():
+    # The 'exception' event comes while the frame unwinds to its own handler (3.10 marks it
+    # FRAME_UNWINDING then): it is still running, and the jump is made at its next line event,
+    # the finally block's first line, as CPython's test_jump_in_nested_finally_2 makes it.
+    ask = AskAt(finally_after_raise.__code__, "exception", line_of(finally_after_raise, "landing"))
+    log = []
+    sys.settrace(ask)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            finally_after_raise(log)
+    finally:
+        sys.settrace(None)
+    assert ask.status == "running"
+    assert log == ["try", "landing"]
+
+
+def first_line_skipped(log):
+    log.append("first")
+    log.append("landing")  # landing
+
+
+def test_a_jump_asked_at_a_call_event_is_made_at_the_first_line():
+    # At its 'call' event a new frame is on its thread's stack, about to run its first line
+    # (3.10 still marks it FRAME_CREATED then): the jump is made from that line's event.
+    ask = AskAt(first_line_skipped.__code__, "call", line_of(first_line_skipped, "landing"))
+    log = []
+    sys.settrace(ask)
+    try:
+        first_line_skipped(log)
+    finally:
+        sys.settrace(None)
+    assert ask.status == "running"
+    assert log == ["landing"]
+
+
+def test_a_coroutine_asked_to_jump_at_its_first_call_event():
+    async def coro(log):
+        log.append("first")
+        log.append("landing")  # landing
+    ask = AskAt(coro.__code__, "call", line_of(coro, "landing"))
+    log = []
+    sys.settrace(ask)
+    try:
+        asyncio.run(coro(log))
+    finally:
+        sys.settrace(None)
+    assert ask.status == "running"
+    assert log == ["landing"]
+
+
 def jumping_generator(frame, target):
     framescope.jump(frame, target)
     yield 1

@@ -189,3 +189,97 @@ def test_random_jump_requests_never_crash():
     assert totals["asked"] >= 500
     # Some were refused at once, some applied, some dropped when due.
     assert 0 < totals["refused_at_once"] < totals["asked"]
+
+
+CALLS_ACROSS_LINES = '''
+import json, sys
+from framescope import can_jump
+
+class O:
+    a = 1
+    def m(self, *args, **kwargs):
+        return 1
+
+def calls(o):
+    n = len(
+        [o.m(
+            1,
+            k=2,
+        )]
+    )
+    o.m(
+        o.m(
+            3
+        ),
+        4
+    )
+    f = o.m
+    f(
+        5
+    )
+    y = (
+        o.a
+        +
+        6
+    )
+    return print(
+        n, y, file=None if o else sys.stderr
+    ) or y
+
+code = calls.__code__
+lines = sorted({line for _, _, line in code.co_lines() if line is not None})
+last = code.co_firstlineno + 32
+
+def run(start, target):
+    seen = {}
+
+    def trace(frame, event, arg):
+        if frame.f_code is not code:
+            return None
+        if event == "line" and frame.f_lineno == start and not seen:
+            verdict = can_jump(code, frame.f_lasti, target)
+            seen["can_jump"] = verdict
+            if verdict is not None and "CPython accepts this jump" in verdict:
+                seen["setter"] = "not asked"
+                return trace
+            print(json.dumps({"pending": [start, target]}), flush=True)
+            try:
+                frame.f_lineno = target
+                seen["setter"] = None
+            except ValueError as exc:
+                seen["setter"] = str(exc)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        calls(O())
+    except Exception as exc:
+        seen["raised"] = type(exc).__name__
+    finally:
+        sys.settrace(None)
+    return seen
+
+for start in lines:
+    for target in range(code.co_firstlineno + 1, last):
+        seen = run(start, target)
+        if "can_jump" in seen:
+            print(json.dumps({"from": start, "to": target, **seen}), flush=True)
+'''
+
+
+def test_calls_across_lines_agree_with_cpython(isolated):
+    """Every jump between the lines of calls spread over several lines, where the evaluation
+    stack holds a callable with its NULL (or self) and some arguments (LOAD_GLOBAL's NULL,
+    LOAD_ATTR's method bit, 3.11's LOAD_METHOD and PRECALL/CALL): can_jump and the setter give
+    the same verdict, and every jump the setter makes is survived."""
+    proc = isolated(CALLS_ACROSS_LINES, timeout=120)
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{"from"')]
+    pending = [line for line in proc.stdout.splitlines() if line.startswith('{"pending"')]
+    assert proc.returncode == 0, (pending[-1:], proc.stderr[-2000:])
+    mismatches = [r for r in rows if r["setter"] != "not asked" and r["setter"] != r["can_jump"]]
+    assert not mismatches, mismatches[:5]
+    refused = [r for r in rows if r["setter"] not in (None, "not asked")]
+    assert len(rows) > 200 and refused, (len(rows), len(refused))
+    from framescope import _caps
+    if _caps.HAS_EXCEPTION_TABLE:  # the stack model (3.10's block model knows no NULL)
+        assert any(r["setter"] == "incompatible stacks" for r in refused)

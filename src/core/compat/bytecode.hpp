@@ -40,6 +40,7 @@ inline constexpr bool kSendExitPops = FS_SEND_EXIT_POPS;
 inline constexpr bool kForIterExitPops = FS_FOR_ITER_EXIT_POPS;
 inline constexpr bool kHasLoadAttrMethod = FS_HAS_LOAD_ATTR_METHOD;
 inline constexpr bool kModelsCall = FS_MODELS_CALL;
+inline constexpr bool kModelsCallAfterPrecall = FS_MODELS_CALL_AFTER_PRECALL;
 inline constexpr bool kModelsLoadGlobalNull = FS_MODELS_LOAD_GLOBAL_NULL;
 inline constexpr bool kNullAboveCallable = FS_NULL_ABOVE_CALLABLE;
 inline constexpr bool kModelsSwapCopy = FS_MODELS_SWAP_COPY;
@@ -218,6 +219,17 @@ inline constexpr int copy = -31;
 inline constexpr int cache = CACHE;
 #else
 inline constexpr int cache = -32;
+#endif
+#ifdef CALL_FUNCTION
+inline constexpr int call_function = CALL_FUNCTION;
+#else
+inline constexpr int call_function = -33;
+#endif
+// (3.12+ keep LOAD_METHOD as a compiler pseudo-opcode, numbered from 256.)
+#if defined(LOAD_METHOD) && LOAD_METHOD < 256
+inline constexpr int load_method = LOAD_METHOD;
+#else
+inline constexpr int load_method = -34;
 #endif
 }  // namespace op
 

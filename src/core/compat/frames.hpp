@@ -207,6 +207,26 @@ inline unsigned long thread_id(PyThreadState* ts) noexcept {
 // started) and `suspended` (at a yield or await).
 enum class FrameStatus { created, running, suspended, finished };
 
+#if !FS_HAS_INTERPRETER_FRAME
+// 3.10: whether a frame that has not started is being entered (at its 'call' trace event). A
+// generator's frame has an f_back only while it runs: gen_send_ex2() sets it before evaluating
+// the frame and clears it after (Objects/genobject.c); a generator started by C code on a thread
+// with no Python frame has none, and shows as not started. A function's frame gets its f_back
+// when it is made, so the current thread's stack is looked at: only a frame at its 'call' event
+// is there without having started.
+inline bool being_entered(PyFrameObject* fo) noexcept {
+    if (fo->f_gen != nullptr) {
+        return fo->f_back != nullptr;
+    }
+    for (PyFrameObject* f = current_thread()->frame; f != nullptr; f = f->f_back) {
+        if (f == fo) {
+            return true;
+        }
+    }
+    return false;
+}
+#endif
+
 // The status of the frame behind `fo`, and the generator, coroutine or async generator that owns
 // it (borrowed; nullptr for a function's frame, and for a finished frame).
 inline FrameStatus frame_status(PyFrameObject* fo, PyObject** owner) noexcept {
@@ -243,13 +263,20 @@ inline FrameStatus frame_status(PyFrameObject* fo, PyObject** owner) noexcept {
             return FrameStatus::running;
     }
 #else
+    // 3.10's f_state lags behind at two trace events (Python/ceval.c, _PyEval_EvalFrameDefault):
+    // the 'call' event of a frame's first entry comes before the state becomes FRAME_EXECUTING
+    // (it is still FRAME_CREATED), and the 'exception' event marks the frame FRAME_UNWINDING
+    // while it may still run a handler of its own. Both frames are on their thread's stack, and
+    // 3.11+ report them running. (A resumed generator's 'call' event still shows it suspended:
+    // nothing tells it from its 'return' event at the yield, where it is suspended.)
     *owner = fo->f_gen;
     switch (fo->f_state) {
         case FRAME_CREATED:
-            return FrameStatus::created;
+            return being_entered(fo) ? FrameStatus::running : FrameStatus::created;
         case FRAME_SUSPENDED:
             return FrameStatus::suspended;
         case FRAME_EXECUTING:
+        case FRAME_UNWINDING:
             return FrameStatus::running;
         default:
             *owner = nullptr;

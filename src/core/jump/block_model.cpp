@@ -99,7 +99,12 @@ std::vector<int64_t> mark_blocks(const Code& c, int* assertion_at) {
                     break;
                 case GET_ITER:
                 case GET_AITER:
-                    blocks[i + 1] = push_block(block_stack, Loop);
+                    // gh-92311 (3.10.5): a comprehension's GET_ITER, which feeds the iterator
+                    // to the comprehension's own code object (CALL_FUNCTION next), opens no
+                    // loop of this frame; a `for` loop's does.
+                    blocks[i + 1] = i + 1 < len && c.ops[i + 1] == op::call_function
+                                        ? block_stack
+                                        : push_block(block_stack, Loop);
                     break;
                 case FOR_ITER:
                     blocks[i + 1] = block_stack;

@@ -66,8 +66,9 @@ int prologue_end(PyCodeObject* co, const Code& code) {
 // values and blocks that are not there. And it never looks at the evaluation stack, so jumping
 // into or out of a `match` (whose subject sits on the stack) leaves one value too few or too
 // many. Both end in a crash (Objects/frameobject.c, frame_setlineno() and markblocks(), 3.10).
-// gh-92311 is one of them, reported on 3.9 and 3.10: a jump back over a comprehension, whose
-// GET_ITER opens a "loop" the model never closes, segfaults; 3.11's stack model does not.
+// (gh-92311 was another, until 3.10.5: a comprehension's GET_ITER opened a "loop" the model
+// never closed, and a jump back over the comprehension segfaulted; the model now leaves it
+// out, and so does block_model.cpp.)
 //
 // So the real state is modelled too: the depth of the evaluation stack, and the blocks the
 // interpreter really has (for loops have none; try and with blocks record the stack level to

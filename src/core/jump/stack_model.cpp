@@ -114,7 +114,7 @@ constexpr bool has_rule(int opcode) {
         case LOAD_ATTR:
             return compat::kHasLoadAttrMethod;
         case compat::op::call:
-            return compat::kModelsCall;
+            return compat::kModelsCall || compat::kModelsCallAfterPrecall;
         case compat::op::swap:
         case compat::op::copy:
             return compat::kModelsSwapCopy;
@@ -282,9 +282,19 @@ void mark_stacks(PyCodeObject* co, const Code& c, std::vector<int64_t>& stacks,
                     }
                     stacks[next_i] = next_stack;
                     break;
+                case op::load_method:  // 3.11
+                    expect_kind(top(next_stack) == Object);
+                    stacks[next_i] = push_callable_and_null(pop(next_stack));
+                    break;
                 case op::call:
-                    for (int k = 0; k < oparg + 2; k++) {
-                        next_stack = pop(next_stack);
+                    if constexpr (compat::kModelsCallAfterPrecall) {
+                        // 3.11: PRECALL's stack effect has taken the arguments; the callable and
+                        // the NULL (or self) beneath it become the result (gh-94438).
+                        next_stack = pop(pop(next_stack));
+                    } else {
+                        for (int k = 0; k < oparg + 2; k++) {
+                            next_stack = pop(next_stack);
+                        }
                     }
                     stacks[next_i] = push(next_stack, Object);
                     break;
