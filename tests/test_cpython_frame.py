@@ -82,15 +82,19 @@ class Difference:
     pattern: str  # what the failure must show
 
 
+# The label of the interpreter's own files (3.13+).
+OWN = sysconfig.get_python_version()
+
+# By test id ("LABEL:Class.test"): which file's test differs, and why.
 DIFFERENCES: dict[str, Difference] = {}
 if not _caps.HAS_HIDDEN_LOCALS:
-    DIFFERENCES["TestFrameLocals.test_write_with_hidden"] = Difference(
+    DIFFERENCES[f"{REFERENCE}:TestFrameLocals.test_write_with_hidden"] = Difference(
         "needs PEP 709 (3.12+): here the comprehension runs in a frame of its own, so the "
         "sys._getframe() inside it is not f's frame and f's own b and c stay unbound "
         "(the write goes to the comprehension's finished frame)",
         r"UnboundLocalError")
 if OLD_DELETE_RULES:
-    DIFFERENCES["TestFrameLocals.test_delete"] = Difference(
+    DIFFERENCES[f"{OWN}:TestFrameLocals.test_delete"] = Difference(
         "this interpreter's test asserts its own proxy's rules before gh-125590 (del of a local "
         "raises TypeError, no pop()); framescope follows 3.14's, whose test_delete runs here too",
         r"ValueError: cannot remove local variables from FrameLocalsProxy")
@@ -124,7 +128,7 @@ def make_plan() -> Plan:
     plan = Plan()
     try:
         if _caps.FRAME_LOCALS_PROXY:
-            plan.sources.append(Source(sysconfig.get_python_version(), own_test_dir()))
+            plan.sources.append(Source(OWN, own_test_dir()))
             if OLD_DELETE_RULES:
                 plan.sources.append(Source(REFERENCE, debian_test_dir(REFERENCE),
                                            only=["TestFrameLocals.test_delete"]))
@@ -214,7 +218,7 @@ def write_report(res: dict[str, dict[str, Any]]) -> None:
             counts["excluded"] += 1
             continue
         outcome = res[test_id]["outcome"]
-        if name in DIFFERENCES and outcome != "passed":
+        if test_id in DIFFERENCES and outcome != "passed":
             counts["expected differences"] += 1
         elif outcome == "skipped":
             counts["skipped by CPython"] += 1
@@ -224,8 +228,7 @@ def write_report(res: dict[str, dict[str, Any]]) -> None:
     report = {
         "row": row, "sources": {s.label: str(s.directory) for s in PLAN.sources}, **counts,
         "excluded_tests": {t: EXCLUDED[short(t)] for t in PLAN.tests if short(t) in EXCLUDED},
-        "differences": {t: DIFFERENCES[short(t)].reason for t in PLAN.tests
-                        if short(t) in DIFFERENCES},
+        "differences": {t: DIFFERENCES[t].reason for t in PLAN.tests if t in DIFFERENCES},
         "standins": PLAN.info.get("standins", []), "results": res,
     }
     Path(f"cpython-frame-{row}.json").write_text(json.dumps(report, indent=1))
@@ -258,8 +261,8 @@ def test_cpython(test_id):
         pytest.skip(f"excluded: {EXCLUDED[name]}")
     record = results()[test_id]
     outcome, detail = record["outcome"], record["detail"]
-    if name in DIFFERENCES:
-        diff = DIFFERENCES[name]
+    if test_id in DIFFERENCES:
+        diff = DIFFERENCES[test_id]
         assert outcome == "failed" and re.search(diff.pattern, detail), (
             f"expected to differ ({diff.reason}) with {diff.pattern!r}; got {outcome}:\n{detail}")
         return
