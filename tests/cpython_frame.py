@@ -76,7 +76,7 @@ STANDINS: dict[str, dict[str, Any]] = {
 
 def _assert_has_attr(self: unittest.TestCase, obj: object, name: str, msg: Any = None) -> None:
     if not hasattr(obj, name):
-        self.fail(self._formatMessage(msg, f"{obj!r} has no attribute {name!r}"))  # type: ignore[attr-defined]
+        self.fail(self._formatMessage(msg, f"{obj!r} has no attribute {name!r}"))
 
 
 # unittest's own assertion methods that 3.14 added (mapping_tests uses them).

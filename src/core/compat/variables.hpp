@@ -274,10 +274,11 @@ inline void invalidate_executors(PyCodeObject* co) noexcept {
 // frame_dealloc() releases and frame_traverse() visits (Objects/frameobject.c). frame.clear()
 // (frame_tp_clear()) releases them, sets them to NULL and moves the stack top down to the first
 // slot. CPython 3.14's FrameLocalsProxy still writes into such a frame (framelocalsproxy_setitem()
-// looks at no state), and reads give the values back; here the stack top is put back above the
-// locals first, so the values written are not leaked. The slots between the old top and the end
-// of the locals are set to NULL: the clear released them (a finished frame's top is never below
-// the locals), so nothing is lost, and nothing stale is released twice.
+// looks at no state), and reads give the values back, but its values then sit above the stack
+// top, where nothing releases them; here the stack top is put back above the locals first. The
+// slots between the old top and the end of the locals are set to NULL: the clear released them
+// (a finished frame's top is never below the locals), so nothing is lost, and nothing stale is
+// released twice.
 // 3.10's frame is the object: frame_dealloc() releases every local slot whatever the state, and
 // a generator's frame (3.11+, owned by the generator until it is released) still covers its
 // locals. Both are left as they are.
@@ -328,9 +329,10 @@ inline PyObject* overwritten_marker() noexcept {
 // it copies with one more item on every write (add_overwritten_fast_local() in
 // Objects/frameobject.c, 3.14 and 3.15): n writes into one frame cost O(n^2). framescope keeps
 // them in a list (marked by its first item, overwritten_marker()) held as item 0 of that same
-// tuple, and appends to the list: amortised O(1). The tuple stays what CPython expects there (its proxy copies it, keeping the
-// list at item 0, and appends its own values), and CPython's frame_dealloc() and frame_tp_clear()
-// release it, and so the list and the values; frame_traverse() visits it.
+// tuple, and appends to the list: amortised O(1). The tuple stays what CPython expects there
+// (its proxy copies it, keeping the list at item 0, and appends its own values), and CPython's
+// frame_dealloc() and frame_tp_clear() release it, and so the list and the values;
+// frame_traverse() visits it.
 inline int keep_overwritten(PyFrameObject* fo, PyObject* old) noexcept {
     auto keep = Owned<>::ref(old);  // a finalizer run by an allocation below may replace it
     PyObject* marker = overwritten_marker();
