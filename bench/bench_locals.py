@@ -19,6 +19,13 @@ Targets (README, "Benchmarks"):
   3.10-3.12  writes >= 10x faster than the ctypes idiom, reads >= 3x faster than f_locals[name]
   3.13+      writes <= 1.2x and reads <= 1.5x the native proxy's time
 
+A second table: many writes of distinct objects into one frame (--writes SMALL,LARGE: 1,000 and
+10,000), the time per write at each count. On 3.14+ a write must keep the value it replaces alive
+until the frame ends (LOAD_FAST_BORROW); CPython's own proxy appends it to a tuple that it copies
+on every write, so its time per write grows with the count (quadratic in all). framescope appends
+to a list: the time per write must stay flat. Target: framescope's time per write at LARGE is
+<= 1.5x its time at SMALL. CPython's proxy (3.13+) is shown beside it, for information.
+
 framescope is measured two ways: through a view kept in a variable (view[name]; a view is live,
 so this is how it is meant to be used, and the targets are judged on it) and through a view made
 for each operation (framescope.locals(frame)[name]), shown beside it for information.
@@ -29,6 +36,7 @@ Run: ./dev bench (every interpreter) or python bench/bench_locals.py (this one).
 from __future__ import annotations
 
 import ctypes
+import statistics
 import sys
 import time
 
@@ -101,8 +109,51 @@ def target(a, b, c, run):
     return run(sys._getframe()), (d, e, f, g, h)
 
 
+def many_writes(counts: tuple[int, int], rounds: int) -> dict[tuple[str, int], float]:
+    """Median seconds per write of `n` distinct objects into one new frame, by candidate and n."""
+    def trial(write, n: int) -> float:
+        values = [object() for _ in range(n)]
+
+        def frame_owner():
+            x = None
+            return write(sys._getframe(), values), x
+
+        return frame_owner()[0] / n
+
+    def with_view(frame, values) -> float:
+        view = framescope.locals(frame)
+        start = time.perf_counter()
+        for v in values:
+            view["x"] = v
+        return time.perf_counter() - start
+
+    def with_proxy(frame, values) -> float:
+        proxy = frame.f_locals
+        start = time.perf_counter()
+        for v in values:
+            proxy["x"] = v
+        return time.perf_counter() - start
+
+    candidates = [("framescope", with_view)]
+    if NATIVE_PROXY:
+        candidates.append(("CPython proxy", with_proxy))
+    samples: dict[tuple[str, int], list[float]] = {}
+    for r in range(rounds):
+        for n in counts:
+            order = candidates[r % len(candidates):] + candidates[:r % len(candidates)]
+            for name, write in order:
+                samples.setdefault((name, n), []).append(trial(write, n))
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def add_options(ap) -> None:
+    ap.add_argument("--writes", default="1000,10000",
+                    help="SMALL,LARGE: writes into one frame for the second table "
+                         "(default 1000,10000)")
+
+
 def main() -> int:
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, extra=add_options)
     heading(f"variables: framescope {framescope.__version__}", args.row, args.rounds)
 
     m, (d, *_) = target(1, 2, 3, lambda frame: measure(frame, args.rounds, args.batch))
@@ -138,6 +189,26 @@ def main() -> int:
                 "right: a view made per operation",
                 ["op", "view", "baseline", "time", "ratio", "target", "met",
                  "fresh view", "baseline", "time", "ratio"], rows)
+
+    small, large = (int(x) for x in args.writes.split(","))
+    w = many_writes((small, large), max(3, args.rounds // 3))
+    limit = 1.5
+    rows = []
+    for name in ("framescope", "CPython proxy"):
+        if (name, small) not in w:
+            continue
+        growth = w[name, large] / w[name, small]
+        ok = growth <= limit
+        rows.append([name, fmt_time(w[name, small], precise=True),
+                     fmt_time(w[name, large], precise=True), f"{growth:.2f}x",
+                     f"<= {limit}x" if name == "framescope" else "-",
+                     ("yes" if ok else "NO") if name == "framescope" else "-"])
+        if name == "framescope" and not ok:
+            missed.append(f"{large} writes into one frame: {growth:.2f}x the time per write of "
+                          f"{small} (target <= {limit}x: linear)")
+    print_table("distinct objects written into one frame's variable: time per write",
+                ["writer", f"{small} writes", f"{large} writes", "growth", "target", "met"],
+                rows)
     verdict(missed)
     return 0
 

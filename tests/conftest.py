@@ -33,3 +33,15 @@ def assert_clean_exit(proc: subprocess.CompletedProcess[str]) -> None:
 @pytest.fixture
 def isolated():
     return run_isolated
+
+
+# Lines a test module wants shown at the end of the run (tests/test_cpython_frame.py lists the
+# CPython tests it excluded and why), whatever pytest's verbosity.
+TERMINAL_NOTES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TERMINAL_NOTES:
+        terminalreporter.section("notes")
+        for line in TERMINAL_NOTES:
+            terminalreporter.write_line(line)

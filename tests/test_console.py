@@ -94,7 +94,7 @@ def test_del_follows_the_view_rules(tmp_path):
     child = spawn(tmp_path, IN_FUNCTION)
     prompt(child)
     out = type_line(child, "del x")
-    assert "ValueError" in out and "cannot delete variable 'x'" in out
+    assert "ValueError" in out and "cannot remove local variables from FrameLocalsProxy" in out
     type_line(child, "extra = 5")
     assert type_line(child, "extra").strip() == "5"
     type_line(child, "del extra")

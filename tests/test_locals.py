@@ -195,7 +195,8 @@ class TestProxyBehaviours:
     def test_deleting(self):
         x = 1
         view = here()
-        with pytest.raises(ValueError, match="cannot delete variable 'x'"):
+        with pytest.raises(ValueError,
+                           match="^cannot remove local variables from FrameLocalsProxy$"):
             del view["x"]
         with pytest.raises(ValueError):
             view.pop("x")
@@ -959,7 +960,11 @@ class TestGetvarLookup:
 # ---- dead frames -----------------------------------------------------------------------------
 
 class TestDeadFrames:
-    def test_finished_frame_reads_like_f_locals_and_refuses_writes(self):
+    """A frame that has returned, raised or was cleared takes writes as CPython 3.14's proxy
+    does (its variables and new keys; reads give them back), and whatever was written is
+    released with the frame object."""
+
+    def test_finished_frame_takes_writes(self):
         def f():
             x = 1
             y = [x]
@@ -968,13 +973,34 @@ class TestDeadFrames:
         frame = f()
         view = framescope.locals(frame)
         assert dict(view) == dict(frame.f_locals) == {"x": 1, "y": [1]}
-        with pytest.raises(ValueError, match="has finished"):
-            view["x"] = 2
-        with pytest.raises(ValueError, match="has finished"):
-            view["extra"] = 2
-        with pytest.raises(ValueError, match="has finished"):
-            framescope.setvar(frame, "x", 2)
-        assert view["x"] == 1
+        view["x"] = 2
+        view["extra"] = 3
+        framescope.setvar(frame, "y", "set")
+        assert dict(view) == {"x": 2, "y": "set", "extra": 3}
+        assert framescope.getvar(frame, "x") == 2
+        assert dict(frame.f_locals) == dict(view)
+        with pytest.raises(ValueError, match="cannot remove local variables"):
+            del view["x"]
+        del view["extra"]
+        assert "extra" not in view
+
+    def test_finished_frame_cells(self):
+        def f():
+            cell = "c"
+            unbound_cell = None
+            del unbound_cell
+
+            def inner():
+                return cell, unbound_cell
+
+            return sys._getframe(), inner
+
+        frame, inner = f()
+        view = framescope.locals(frame)
+        view["cell"] = "written"
+        view["unbound_cell"] = "bound now"
+        assert inner() == ("written", "bound now")  # the cells are still shared
+        assert view["cell"] == "written" and view["unbound_cell"] == "bound now"
 
     def test_frame_that_raised(self):
         def f():
@@ -985,13 +1011,19 @@ class TestDeadFrames:
             f()
         except KeyError as e:
             frame = e.__traceback__.tb_next.tb_frame
-        assert framescope.locals(frame)["x"] == "at the raise"
-        with pytest.raises(ValueError):
-            framescope.locals(frame)["x"] = 1
+        view = framescope.locals(frame)
+        assert view["x"] == "at the raise"
+        view["x"] = 1
+        assert view["x"] == 1 and dict(view) == dict(frame.f_locals)
 
     def test_cleared_frame(self):
         def f():
             x = 1
+            cell = 2
+
+            def inner():
+                return cell
+
             return sys._getframe()
 
         frame = f()
@@ -999,8 +1031,53 @@ class TestDeadFrames:
         view = framescope.locals(frame)
         assert dict(view) == dict(frame.f_locals)
         assert "x" not in view and len(view) == len(frame.f_locals)
-        with pytest.raises(ValueError):
-            view["x"] = 1
+        view["x"] = 10
+        view["cell"] = 20  # its cell is gone with the clear: the value takes the slot
+        view["extra"] = 30
+        assert view["x"] == 10 and view["cell"] == 20 and view["extra"] == 30
+        assert dict(frame.f_locals) == dict(view)
+        frame.clear()
+        assert "x" not in view and "cell" not in view
+
+    @pytest.mark.parametrize("clear", [False, True], ids=["finished", "cleared"])
+    def test_values_written_die_with_the_frame(self, clear):
+        """No leak: what a dead frame was given is released when the frame object is
+        (3.11+: frame.clear() moved the frame's stack top below its locals)."""
+        proc = run_isolated(
+            f"""
+            import gc, sys, weakref, framescope
+
+            class Value:
+                pass
+
+            def f():
+                x = 1
+                cell = 2
+                def inner():
+                    return cell
+                return sys._getframe()
+
+            refs = []
+            for round in range(3):
+                frame = f()
+                if {clear}:
+                    frame.clear()
+                view = framescope.locals(frame)
+                for key in ("x", "cell", "extra"):
+                    value = Value()
+                    refs.append(weakref.ref(value))
+                    view[key] = value
+                    view[key] = value  # the same again
+                    del value
+                assert all(r() is not None for r in refs[-3:])
+                del view, frame
+                gc.collect()
+                assert all(r() is None for r in refs), [r() for r in refs]
+            print("ok")
+            """
+        )
+        assert_clean_exit(proc)
+        assert proc.stdout.strip() == "ok"
 
     def test_finished_and_closed_generators(self):
         def gen():
@@ -1011,9 +1088,25 @@ class TestDeadFrames:
         next(g)
         frame = g.gi_frame
         g.close()
-        with pytest.raises(ValueError):
-            framescope.locals(frame)["x"] = 2
-        assert dict(framescope.locals(frame)) == dict(frame.f_locals)
+        view = framescope.locals(frame)
+        assert dict(view) == dict(frame.f_locals)
+        view["x"] = 2
+        view["extra"] = 3
+        assert view["x"] == 2 and view["extra"] == 3
+
+    def test_generator_closed_before_it_started(self):
+        def gen(arg):
+            yield arg
+
+        g = gen("a")
+        frame = g.gi_frame
+        g.close()
+        view = framescope.locals(frame)
+        view["arg"] = "b"
+        assert view["arg"] == "b"
+        del g
+        gc.collect()
+        assert view["arg"] == "b"
 
     def test_view_outlives_its_frame(self):
         def f():
@@ -1023,8 +1116,8 @@ class TestDeadFrames:
         view = f()
         gc.collect()
         assert type(view["x"]) is object
-        with pytest.raises(ValueError):
-            view["x"] = 1
+        view["x"] = 1
+        assert view["x"] == 1
 
 
 # ---- threads and references ------------------------------------------------------------------
@@ -1149,3 +1242,52 @@ class TestThreadsAndReferences:
             framescope.locals()
         with pytest.raises(TypeError):
             framescope.locals(sys._getframe(), 2)
+
+    @pytest.mark.skipif(not _caps.HAS_BORROWED_LOCALS,
+                        reason="before 3.14 no local is borrowed by the value stack: a replaced "
+                               "value is released at once")
+    def test_replaced_values_are_kept_in_one_growing_list(self):
+        """3.14+: the values replaced in a frame are kept until it ends, in a list (amortised
+        O(1) per write) held as item 0 of the frame's f_overwritten_fast_locals tuple, which
+        CPython's own proxy copies and extends beside it; all released with the frame."""
+        proc = run_isolated(
+            """
+            import gc, sys, weakref, framescope
+
+            class Value:
+                pass
+
+            def kept_tuple(frame):
+                found = [o for o in gc.get_referents(frame) if type(o) is tuple]
+                assert len(found) == 1, found
+                return found[0]
+
+            def f():
+                x = None
+                view = framescope.locals(sys._getframe())
+                values = [Value() for _ in range(1000)]
+                refs = [weakref.ref(v) for v in values]
+                for v in values:
+                    view["x"] = v
+                del values, v
+                frame = sys._getframe()
+                t = kept_tuple(frame)
+                assert len(t) == 1 and type(t[0]) is list, t
+                assert len(t[0]) == 1 + 999, len(t[0])  # a marker, then [0] to [998]
+                assert [type(o) for o in t[0][1:]] == [Value] * 999
+                frame.f_locals["x"] = Value()  # CPython's proxy: a tuple one longer
+                frame.f_locals["x"] = Value()
+                view["x"] = Value()
+                t = kept_tuple(frame)
+                assert len(t) == 3 and len(t[0]) == 1 + 1000, (len(t), len(t[0]))
+                assert all(r() is not None for r in refs)
+                return refs
+
+            refs = f()
+            gc.collect()
+            assert all(r() is None for r in refs)
+            print("ok")
+            """
+        )
+        assert_clean_exit(proc)
+        assert proc.stdout.strip() == "ok"

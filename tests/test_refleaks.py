@@ -16,7 +16,7 @@ import time
 import pytest
 
 import framescope
-from framescope import remote
+from framescope import _caps, remote
 
 requires_debug = pytest.mark.skipif(
     not hasattr(sys, "gettotalrefcount") and not os.environ.get("FRAMESCOPE_REQUIRE_DEBUG"),
@@ -141,12 +141,27 @@ def _dead_frame():
     frame = _fresh_frame()
     view = framescope.locals(frame)
     dict(view)
-    try:
-        view["x"] = 1
-    except ValueError:
-        pass
+    view["x"] = [1]  # a finished frame takes writes
+    view["cell"] = [2]
+    view["extra"] = [3]
     frame.clear()
+    view["x"] = [4]  # and a cleared one
+    view["cell"] = [5]
+    view["extra"] = [6]
     dict(view)
+    frame.clear()
+    view["x"] = [7]
+
+
+def _many_writes():
+    x = None
+    view = framescope.locals(sys._getframe())
+    for i in range(20):
+        view["x"] = [i]  # 3.14+: each replaced value is kept until the frame ends
+    if _caps.FRAME_LOCALS_PROXY:  # CPython's own proxy keeps its own beside them
+        sys._getframe().f_locals["x"] = [20]
+        view["x"] = [21]
+    return x
 def _looping():
     for i in range(3):
         pass
@@ -185,6 +200,7 @@ CASES = {
     "locals-errors": _view_errors,
     "locals-generator": _generator_write,
     "locals-dead-frame": _dead_frame,
+    "locals-many-writes": _many_writes,
     "locals-module": lambda: framescope.locals(sys._getframe()),
     "lookup-missing": _raises(lambda: framescope.lookup(sys._getframe(), "nope"), NameError),
     "getframe": lambda: framescope.getframe(1),

@@ -192,7 +192,6 @@ inline bool is_frame_locals_proxy([[maybe_unused]] PyObject* op) noexcept {
 }
 
 // Whether the frame has finished (returned, raised out, or was cleared with frame.clear()).
-// Its variables can still be read, as CPython shows them, but never change again.
 inline bool has_finished(PyFrameObject* fo) noexcept {
     PyObject* owner = nullptr;
     return frame_status(fo, &owner) == FrameStatus::finished;
@@ -266,10 +265,131 @@ inline void invalidate_executors(PyCodeObject* co) noexcept {
     }
 }
 
+// Makes the local slots of a finished, cleared frame part of the frame again, so that what is
+// written into them is released when the frame object is (and seen by the garbage collector).
+//
+// A frame that finished while its frame object lived moved into that object
+// (FRAME_OWNED_BY_FRAME_OBJECT, 3.11+): the slots below the stack top (stacktop, an offset, before
+// 3.14; stackpointer from 3.14, gh-120024) were copied, and they are what the object's
+// frame_dealloc() releases and frame_traverse() visits (Objects/frameobject.c). frame.clear()
+// (frame_tp_clear()) releases them, sets them to NULL and moves the stack top down to the first
+// slot. CPython 3.14's FrameLocalsProxy still writes into such a frame (framelocalsproxy_setitem()
+// looks at no state), and reads give the values back, but its values then sit above the stack
+// top, where nothing releases them; here the stack top is put back above the locals first. The
+// slots between the old top and the end of the locals are set to NULL: the clear released them
+// (a finished frame's top is never below the locals), so nothing is lost, and nothing stale is
+// released twice.
+// 3.10's frame is the object: frame_dealloc() releases every local slot whatever the state, and
+// a generator's frame (3.11+, owned by the generator until it is released) still covers its
+// locals. Both are left as they are.
+inline void reopen_cleared_locals([[maybe_unused]] PyFrameObject* fo) noexcept {
+#if FS_HAS_INTERPRETER_FRAME
+    IFrame* f = fo->f_frame;
+    if (f->owner != FRAME_OWNED_BY_FRAME_OBJECT) {
+        return;
+    }
+    int nlocals = code(f)->co_nlocalsplus;
+#if FS_HAS_FRAME_STACKPOINTER
+    _PyStackRef* end = f->localsplus + nlocals;
+    if (f->stackpointer >= end) {
+        return;
+    }
+    for (_PyStackRef* p = f->stackpointer; p < end; ++p) {
+        *p = PyStackRef_NULL;
+    }
+    f->stackpointer = end;
+#else
+    if (f->stacktop >= nlocals) {
+        return;
+    }
+    for (int i = f->stacktop < 0 ? 0 : f->stacktop; i < nlocals; ++i) {
+        f->localsplus[i] = nullptr;
+    }
+    f->stacktop = nlocals;
+#endif
+#endif
+}
+
+#if FS_HAS_BORROWED_LOCALS
+// The first item of the list that keep_overwritten() makes: a str object of its own, compared by
+// identity, so that the list is never mistaken for a user's list that CPython's proxy kept there.
+// Made on first use and kept for the life of the process; nullptr with an error set on failure.
+inline PyObject* overwritten_marker() noexcept {
+    static PyObject* marker = nullptr;
+    if (marker == nullptr) {
+        marker = PyUnicode_FromString("framescope: the values replaced in this frame's locals");
+    }
+    return marker;
+}
+
+// Keeps `old` (a value being replaced in a local slot of `fo`) alive for as long as the frame
+// object: its value stack may still hold a borrowed reference to it (3.14's LOAD_FAST_BORROW).
+//
+// CPython's own proxy keeps such values in the frame object's f_overwritten_fast_locals, a tuple
+// it copies with one more item on every write (add_overwritten_fast_local() in
+// Objects/frameobject.c, 3.14 and 3.15): n writes into one frame cost O(n^2). framescope keeps
+// them in a list (marked by its first item, overwritten_marker()) held as item 0 of that same
+// tuple, and appends to the list: amortised O(1). The tuple stays what CPython expects there
+// (its proxy copies it, keeping the list at item 0, and appends its own values), and CPython's
+// frame_dealloc() and frame_tp_clear() release it, and so the list and the values;
+// frame_traverse() visits it.
+inline int keep_overwritten(PyFrameObject* fo, PyObject* old) noexcept {
+    auto keep = Owned<>::ref(old);  // a finalizer run by an allocation below may replace it
+    PyObject* marker = overwritten_marker();
+    if (marker == nullptr) {
+        return -1;
+    }
+    auto ours = [fo, marker]() -> PyObject* {  // the list in the tuple, or nullptr
+        PyObject* t = fo->f_overwritten_fast_locals;
+        if (t == nullptr || !PyTuple_Check(t) || PyTuple_GET_SIZE(t) == 0) {
+            return nullptr;
+        }
+        PyObject* first = PyTuple_GET_ITEM(t, 0);
+        return PyList_CheckExact(first) && PyList_GET_SIZE(first) > 0 &&
+                       PyList_GET_ITEM(first, 0) == marker
+                   ? first
+                   : nullptr;
+    };
+    if (PyObject* list = ours()) {
+        return PyList_Append(list, keep.get());  // a reallocation: no collection can run
+    }
+    auto list = Owned<>::steal(PyList_New(0));
+    if (!list || PyList_Append(list.get(), marker) < 0 ||
+        PyList_Append(list.get(), keep.get()) < 0) {
+        return -1;
+    }
+    for (;;) {
+        if (PyObject* other = ours()) {  // made meanwhile, by a write from a finalizer
+            return PyList_Append(other, keep.get());
+        }
+        auto size = [fo] {
+            PyObject* t = fo->f_overwritten_fast_locals;
+            return t != nullptr ? PyTuple_GET_SIZE(t) : Py_ssize_t{0};
+        };
+        Py_ssize_t n = size();
+        auto grown = Owned<>::steal(PyTuple_New(n + 1));
+        if (!grown) {
+            return -1;
+        }
+        if (size() != n || ours() != nullptr) {
+            continue;  // a finalizer run by the allocation wrote too: again
+        }
+        PyTuple_SET_ITEM(grown.get(), 0, list.release());
+        for (Py_ssize_t k = 0; k < n; ++k) {
+            PyTuple_SET_ITEM(grown.get(), k + 1,
+                             Py_NewRef(PyTuple_GET_ITEM(fo->f_overwritten_fast_locals, k)));
+        }
+        Py_XSETREF(fo->f_overwritten_fast_locals, grown.release());
+        return 0;
+    }
+}
+#endif
+
 // Stores `value` (not nullptr) as entry i's value: into its cell for a cell or free variable,
 // into the slot otherwise. Keeps what the interpreter caches in step, so that no later
-// write-back of the cache undoes it. The frame must not have finished. Returns -1 with a
-// Python error set on failure, with the variable unchanged.
+// write-back of the cache undoes it. The frame may have finished or been cleared: as CPython
+// 3.14's proxy does, the value is stored all the same (reopen_cleared_locals() says where it
+// lives then). Returns -1 with a Python error set on failure, with the variable unchanged.
 inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value) noexcept {
     IFrame* f = of_object(fo);
 #if !FS_FRAME_LOCALS_PROXY
@@ -283,47 +403,40 @@ inline int var_store(PyFrameObject* fo, const Vars& vars, int i, PyObject* value
     }
 #endif
     invalidate_executors(code(f));
+    reopen_cleared_locals(fo);
     int slot = vars.slot(i);
     PyObject* old = slot_object(f, slot);
-    if ((vars.kind(i) & (VAR_CELL | VAR_FREE)) && old != nullptr && PyCell_Check(old)) {
+    bool celled = (vars.kind(i) & (VAR_CELL | VAR_FREE)) != 0;
+    if (celled && old != nullptr && PyCell_Check(old)) {
         return PyCell_Set(old, value);
+    }
+    Owned<> cell;
+    if (celled && old == nullptr && has_finished(fo)) {
+        // A cleared frame has lost its cells. The value goes into a new cell rather than into
+        // the slot itself: before 3.13 frame.f_locals (PyFrame_FastToLocalsWithError() in
+        // Objects/frameobject.c) takes a cell variable's slot (3.10) or a free variable's
+        // (3.11, 3.12) for a cell without checking, and would read a plain value as one. No
+        // code runs in the frame again to expect anything else.
+        cell = Owned<>::steal(PyCell_New(value));
+        if (!cell) {
+            return -1;
+        }
+        value = cell.get();
     }
     if (old == value) {
         return 0;
     }
 #if FS_HAS_BORROWED_LOCALS
-    _PyStackRef* fast = _PyFrame_GetLocalsArray(f);
-    if (old != nullptr && !_Py_IsImmortal(old)) {
-        // Keep the old value alive for as long as the frame: its value stack may still hold a
-        // borrowed reference to it (3.14's LOAD_FAST_BORROW). The tuple is the one CPython's
-        // own proxy appends to (add_overwritten_fast_local() in Objects/frameobject.c, 3.14+).
-        // (The reference is taken before allocating: a collection could run finalizers.)
-        PyObject* keep = Py_NewRef(old);
-        auto size = [fo] {
-            PyObject* t = fo->f_overwritten_fast_locals;
-            return t != nullptr ? PyTuple_GET_SIZE(t) : Py_ssize_t{0};
-        };
-        PyObject* grown = nullptr;
-        for (;;) {
-            Py_ssize_t n = size();
-            grown = PyTuple_New(n + 1);
-            if (grown == nullptr) {
-                Py_DECREF(keep);
-                return -1;
-            }
-            if (size() != n) {  // a finalizer run by the allocation wrote too: again
-                Py_DECREF(grown);
-                continue;
-            }
-            for (Py_ssize_t k = 0; k < n; ++k) {
-                PyTuple_SET_ITEM(grown, k,
-                                 Py_NewRef(PyTuple_GET_ITEM(fo->f_overwritten_fast_locals, k)));
-            }
-            PyTuple_SET_ITEM(grown, n, keep);
-            break;
+    // Until the slot holds nothing that is not kept: keep_overwritten() may run a finalizer
+    // that writes this slot.
+    for (PyObject* kept = nullptr; old != nullptr && old != kept && !_Py_IsImmortal(old);
+         old = slot_object(f, slot)) {
+        if (keep_overwritten(fo, old) < 0) {
+            return -1;
         }
-        Py_XSETREF(fo->f_overwritten_fast_locals, grown);
+        kept = old;
     }
+    _PyStackRef* fast = _PyFrame_GetLocalsArray(f);
     _PyStackRef previous = fast[slot];
     fast[slot] = PyStackRef_FromPyObjectNew(value);
     PyStackRef_XCLOSE(previous);
