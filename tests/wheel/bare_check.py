@@ -41,7 +41,8 @@ assert records[0].function == "<module>", records
 print(framescope.__version__, framescope.__file__)
 """
 
-report: dict[str, object] = {"python": sys.version, "executable": sys.executable}
+report: dict[str, object] = {"python": sys.version, "executable": sys.executable,
+                             "debug": hasattr(sys, "gettotalrefcount")}
 
 
 def fail(what: str, proc: subprocess.CompletedProcess[str] | None = None) -> None:
