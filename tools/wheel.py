@@ -136,9 +136,10 @@ def build_row(name: str, python: str, tools: Path) -> Path:
     (repaired,) = (work / "repaired").glob("*.whl")
     made = native_command_back(repaired, vpy, bin_dir, work / "final")
     DIST.mkdir(exist_ok=True)
-    abi = made.name.split("-")[3]
-    for old in DIST.glob(f"framescope-*-{abi}-*.whl"):
-        old.unlink()
+    tags = made.name.split("-")[2:4]  # python tag, ABI tag: cp314 cp314d
+    for old in DIST.glob("framescope-*.whl"):
+        if old.name.split("-")[2:4] == tags:
+            old.unlink()
     shutil.copy2(made, DIST / made.name)
     log(f"{name}: dist/{made.name}")
     return DIST / made.name
