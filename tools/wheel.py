@@ -119,7 +119,7 @@ def native_command_back(wheel: Path, vpy: Path, bin_dir: Path, out: Path) -> Pat
 def build_row(name: str, python: str, tools: Path) -> Path:
     """Builds, repairs and finishes the wheel of one row, here; copies it into dist/."""
     vpy = matrix.ensure_venv(name, python)
-    bin_dir = tools_venv(tools, python)
+    bin_dir = tools_venv(tools, sys.executable)  # the machine's python (in the root: the row's)
     work = WORK / name
     shutil.rmtree(work, ignore_errors=True)
     log(f"{name}: building the wheel")
