@@ -51,7 +51,7 @@ def test_every_version_has_a_test_row_and_a_remote_layout():
 def test_readme_table_is_current():
     text = (TREE / "README.md").read_text()
     assert registry.readme_with_table(REG, text) == text, (
-        "README.md's versions table is stale: run tools/registry.py readme --write")
+        "README.md's generated tables (versions, wheels) are stale: run tools/registry.py readme --write")
 
 
 def test_package_metadata_comes_from_the_registry():
@@ -63,6 +63,24 @@ def test_package_metadata_comes_from_the_registry():
     for v in REG.versions:
         assert f"Programming Language :: Python :: {v.name}" in classifiers
     assert "Programming Language :: Python :: Implementation :: CPython" in classifiers
+
+
+def test_package_version_is_written_once():
+    # framescope/__init__.py's __version__ is the version; pyproject.toml takes it from there.
+    import framescope
+    assert importlib.metadata.version("framescope") == framescope.__version__
+    pyproject = (TREE / "pyproject.toml").read_text()
+    assert "\nversion =" not in pyproject.split("[tool.")[0], "pyproject.toml states a version"
+    assert '"version"' in pyproject.split("[tool.")[0]
+
+
+def test_wheel_rows_cover_every_version_once():
+    tags = [r.abi_tag for r in REG.wheel_rows]
+    assert len(tags) == len(set(tags))
+    for v in REG.versions:
+        assert f"cp3{v.minor}" in tags, v.name
+    assert all(not r.sanitize for r in REG.wheel_rows)
+    assert any(r.debug and r.abi_tag.endswith("d") for r in REG.wheel_rows)
 
 
 @pytest.mark.parametrize("text, error", [
@@ -81,6 +99,15 @@ def test_package_metadata_comes_from_the_registry():
      '[capabilities.HAS_DEBUG_OFFSETS]\nsince="3.11"\nwhy="w"\n', "follows from"),
     ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="debug-offsets"\n'
      '[versions."3.11"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n', "every later one"),
+    ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
+     '[[rows]]\nname="a"\nversion="3.10"\nsource="pyenv"\npython="3.10."\n'
+     '[[rows]]\nname="b"\nversion="3.10"\nsource="pyenv"\npython="3.10.1"\n', "wheel = false"),
+    ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
+     '[[rows]]\nname="a"\nversion="3.10"\nsource="pyenv"\npython="3.10."\nwheel=false\n',
+     "no wheel for 3.10"),
+    ('[versions."3.10"]\nfamily="a"\nframe="b"\nlayouts="compiled"\n'
+     '[[rows]]\nname="a"\nversion="3.10"\nsource="debian"\npython="python3.10"\n',
+     "runtime_packages"),
 ])
 def test_registry_refuses_inconsistent_entries(tmp_path, text, error):
     path = tmp_path / "versions.toml"

@@ -28,6 +28,12 @@ import registry  # noqa: E402  (tools/registry.py: versions.toml)
 
 TREE = Path(__file__).resolve().parent.parent
 RESULTS = TREE / "build" / "results"
+# `./dev test` also builds one wheel (tools/wheel.py) and runs tests/wheel/ on it: the bare
+# machine, the libraries inside the wheel, the sdist without libelf. One Debian row's, so that
+# the wheel is built in the test root and used by the bare root's own interpreter; `./dev wheel
+# --test` does the same for every wheel.
+PACKAGING = "wheel"
+PACKAGING_ROW = "3.14"
 # The build's own requirements (pyproject.toml: the builds run without isolation) and the tests'.
 TOOLS = ["scikit-build-core>=1.0", "nanobind>=2.4", "tomli>=1.1; python_version < '3.11'",
          "pytest>=8", "pexpect>=4.8", "mypy>=1.11"]
@@ -75,8 +81,8 @@ def sanitizer_env() -> dict[str, str]:
     }
 
 
-def prepare(name: str, python: str, sanitize: bool) -> Path:
-    """A venv for the row with the build tools and framescope (with test helpers) installed."""
+def ensure_venv(name: str, python: str) -> Path:
+    """The row's venv with the build tools (and the tests' tools) installed: its python."""
     # Per source tree (not in CACHE): two checkouts tested at once must not share a venv.
     venv = TREE / "build" / "venvs" / name
     vpy = venv / "bin" / "python"
@@ -90,6 +96,12 @@ def prepare(name: str, python: str, sanitize: bool) -> Path:
         run([str(vpy), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
         run([str(vpy), "-m", "pip", "install", "-q", *TOOLS], check=True)
         stamp.write_text("\n".join(TOOLS))
+    return vpy
+
+
+def prepare(name: str, python: str, sanitize: bool) -> Path:
+    """A venv for the row with the build tools and framescope (with test helpers) installed."""
+    vpy = ensure_venv(name, python)
     log(f"{name}: building framescope")
     env = dict(os.environ, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
     cmd = [str(vpy), "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall",
@@ -184,6 +196,26 @@ def launch(row: registry.Row, mode: str) -> dict:
     return result
 
 
+def launch_packaging() -> dict:
+    """The packaging row: PACKAGING_ROW's wheel built, repaired and tested from outside."""
+    started = time.monotonic()
+    result = {"name": PACKAGING, "version": f"{PACKAGING_ROW} wheel", "passed": 0, "failed": 0,
+              "skipped": 0, "error": None}
+    wheel = [sys.executable, str(TREE / "tools" / "wheel.py")]
+    xml = RESULTS / f"{PACKAGING}.xml"
+    xml.unlink(missing_ok=True)
+    if run([*wheel, "build", "--only", PACKAGING_ROW]).returncode != 0:
+        result["error"] = "tools/wheel.py build failed"
+    else:
+        code = run([*wheel, "test", "--only", PACKAGING_ROW, "--junitxml", str(xml)]).returncode
+        if xml.exists():
+            result.update(junit_counts(xml))
+        if code not in (0, 1) or not xml.exists():
+            result["error"] = f"pytest exited with {code}"
+    result["seconds"] = round(time.monotonic() - started)
+    return result
+
+
 def table(results: list[dict]) -> str:
     head = ("interpreter", "version", "passed", "failed", "skipped", "note")
     rows = [(r["name"], r["version"], str(r["passed"]), str(r["failed"]), str(r["skipped"]),
@@ -202,7 +234,8 @@ def main() -> int:
         p = sub.add_parser(mode, help=f"{mode} on every interpreter")
         p.add_argument("--only", action="append", metavar="NAME",
                        help="run only this row (repeatable): " +
-                       ", ".join(r.name for r in all_rows))
+                       ", ".join(r.name for r in all_rows) +
+                       (f", {PACKAGING} (one wheel, tests/wheel/)" if mode == "test" else ""))
         if mode == "bench":
             p.add_argument("--script", action="append", metavar="NAME",
                            help="run only bench/bench_NAME.py (repeatable; default: all)")
@@ -216,10 +249,12 @@ def main() -> int:
     if args.command == "row":
         return run_row(args)
 
-    unknown = sorted(set(args.only or []) - {r.name for r in all_rows})
+    names = [r.name for r in all_rows] + ([PACKAGING] if args.command == "test" else [])
+    unknown = sorted(set(args.only or []) - set(names))
     if unknown:
-        ap.error(f"unknown row {', '.join(unknown)}; rows: {', '.join(r.name for r in all_rows)}")
+        ap.error(f"unknown row {', '.join(unknown)}; rows: {', '.join(names)}")
     chosen = [r for r in all_rows if not args.only or r.name in args.only]
+    packaging = args.command == "test" and (not args.only or PACKAGING in args.only)
     if args.command == "bench":
         chosen = [r for r in chosen if not r.sanitize]  # a sanitized build's timings mean nothing
         if args.script:
@@ -229,6 +264,9 @@ def main() -> int:
     for row in chosen:
         log(f"=== {row.name}")
         results.append(launch(row, args.command))
+    if packaging:
+        log(f"=== {PACKAGING} ({PACKAGING_ROW})")
+        results.append(launch_packaging())
     log(f"done in {round(time.monotonic() - started)} s")
     print()
     if args.command == "test":
