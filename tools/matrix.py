@@ -259,6 +259,10 @@ def main() -> int:
         chosen = [r for r in chosen if not r.sanitize]  # a sanitized build's timings mean nothing
         if args.script:
             os.environ["FRAMESCOPE_BENCH"] = ",".join(args.script)
+        if not args.script or "wheel" in args.script:  # bench_wheel measures the wheels
+            import wheel
+
+            wheel.ensure_wheels([r.name for r in chosen])
     started = time.monotonic()
     results = []
     for row in chosen:

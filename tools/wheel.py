@@ -161,6 +161,23 @@ def launch(row: registry.Row) -> None:
                         "--tools", "/src/build/wheel-tools/sid"], check=True)
 
 
+def wheel_of(row: registry.Row) -> Path | None:
+    """The wheel in dist/ that `row`'s interpreter installs, if one was built."""
+    found = sorted(DIST.glob(f"framescope-*-cp3{row.version}-{row.abi_tag}-*.whl"))
+    return found[-1] if found else None
+
+
+def ensure_wheels(names: list[str]) -> None:
+    """Builds the wheels that the interpreters of those rows install, where dist/ has none yet
+    (a row that makes no wheel of its own, the second of one ABI, uses the other's)."""
+    reg = registry.load()
+    wanted = {(r.version, r.abi_tag) for r in reg.rows if r.name in names and not r.sanitize}
+    for row in reg.wheel_rows:
+        if (row.version, row.abi_tag) in wanted and wheel_of(row) is None:
+            log(f"{row.name}: no wheel in dist/ yet: building it")
+            launch(row)
+
+
 def sdist() -> Path:
     """The sdist, through scikit-build-core's own hook, from the host's tools venv."""
     bin_dir = host_tools()
