@@ -35,6 +35,9 @@ def built(tmp_path_factory):
         "_fs_capi_cxx": capi_build.compile_module("_fs_capi_cxx", [capi_build.HERE / "capi_cxx.cpp"],
                                                   out, cxx=True, std="c++17"),
     }
+    # The oldest C++ the header promises: compiled only (the module is the same as above).
+    capi_build.compile_module("_fs_capi_cxx11", [capi_build.HERE / "capi_cxx.cpp"], out / "cxx11",
+                              cxx=True, std="c++11")
     return out, paths
 
 
@@ -125,6 +128,33 @@ def test_frame_accessors(ext):
 
     back, expected = caller()
     assert back is expected
+
+
+def test_get_back_leaves_a_pending_exception_alone(ext):
+    def outermost():
+        return sys._getframe()
+
+    frame = outermost()
+    while frame.f_back is not None:
+        frame = frame.f_back
+    assert ext.get_back_keeps_error(frame)  # no outer frame: NULL, the caller's error kept
+    assert ext.get_back_keeps_error(sys._getframe())
+
+
+def test_a_str_subclass_name_is_read_as_str(ext):
+    class Name(str):
+        def __eq__(self, other):
+            raise AssertionError("the name's own __eq__ ran")
+
+        __hash__ = str.__hash__
+
+    def f():
+        value = "found"  # noqa: F841
+        frame = sys._getframe()
+        return (ext.get_var(frame, Name("value")), ext.lookup(frame, Name("value")),
+                ext.set_var(frame, Name("value"), "set"), value)
+
+    assert f() == ("found", "found", None, "set")
 
 
 def test_get_var_reads_every_kind(ext):
@@ -615,8 +645,9 @@ def test_table_from_an_older_framescope_is_refused(ext, size_delta, version_delt
     try:
         framescope._C_API = ext.table_capsule(size_delta, version_delta)
         with pytest.raises(ImportError, match=r"built with framescope's C API version \d+, and "
-                                              r"the installed framescope provides version \d+: "
-                                              r"upgrade framescope"):
+                                              r"the installed framescope provides version \d+ "
+                                              r"\(a table of \d+ bytes, where this header needs "
+                                              r"\d+\): upgrade framescope"):
             ext.import_api()
     finally:
         framescope._C_API = original
@@ -656,6 +687,15 @@ def test_import_where_framescope_is_absent(built, tmp_path):
 # ---- references --------------------------------------------------------------------------------
 
 
+def _loop(xs):
+    for x in xs:
+        print(x)
+    return xs
+
+
+_loop_end = _loop.__code__.co_firstlineno + 3
+
+
 @pytest.mark.skipif(not hasattr(sys, "gettotalrefcount") and
                     not os.environ.get("FRAMESCOPE_REQUIRE_DEBUG"),
                     reason="needs a debug build of CPython (sys.gettotalrefcount)")
@@ -680,6 +720,13 @@ def test_no_reference_leaks(ext):
         ext.get_back(frame), ext.get_generator(g.gi_frame)
         ext.walk(), ext.walk_count(), ext.thread_frame(1)
         ext.can_jump(f.__code__, 0, f.__code__.co_firstlineno + 1)
+        ext.can_jump(_loop.__code__, _lasti_on(_loop.__code__, _loop_end),
+                     _loop_end - 1)  # refused: into a for loop (a reason is made)
+        ext.walk_from(g.gi_frame), ext.get_back_keeps_error(frame)
+        try:
+            ext.jump(frame, 10**6)  # refused: no such line in f
+        except ValueError:
+            pass
         ext.bad_arguments(frame, 42)
         try:
             ext.get_var(frame, "missing")

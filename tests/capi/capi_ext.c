@@ -52,6 +52,20 @@ static PyObject *get_back(PyObject *self, PyObject *frame) {
     return (PyObject *)back;
 }
 
+/* get_back_keeps_error(frame): FsFrame_GetBack with an exception already set; whether that
+ * exception is still the one set afterwards (cleared either way) */
+static PyObject *get_back_keeps_error(PyObject *self, PyObject *frame) {
+    PyFrameObject *back;
+    int kept;
+    (void)self;
+    PyErr_SetString(PyExc_KeyError, "set before the call");
+    back = FsFrame_GetBack(as_frame(frame));
+    kept = PyErr_ExceptionMatches(PyExc_KeyError);
+    PyErr_Clear();
+    Py_XDECREF(back);
+    return PyBool_FromLong(kept);
+}
+
 static PyObject *get_builtins(PyObject *self, PyObject *frame) {
     (void)self;
     return FsFrame_GetBuiltins(as_frame(frame));
@@ -590,6 +604,7 @@ static PyObject *table_capsule(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"get_back", get_back, METH_O, NULL},
+    {"get_back_keeps_error", get_back_keeps_error, METH_O, NULL},
     {"get_builtins", get_builtins, METH_O, NULL},
     {"get_code", get_code, METH_O, NULL},
     {"get_generator", get_generator, METH_O, NULL},

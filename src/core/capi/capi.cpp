@@ -43,17 +43,21 @@ bool frame_ok(const char* fn, PyFrameObject* frame) {
     return true;
 }
 
-bool name_ok(const char* fn, PyObject* name) {
+// The name as an exact str: a str subclass is copied, so that comparing it with the code's
+// names runs no Python code (its __eq__ or __hash__ could free or move the frame meanwhile).
+// Empty with an exception set when unusable.
+Owned<> name_of(const char* fn, PyObject* name) {
     if (name == nullptr) {
         null_argument(fn, "name");
-        return false;
+        return {};
     }
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "%s() name must be a str, not %.200s", fn,
                      Py_TYPE(name)->tp_name);
-        return false;
+        return {};
     }
-    return true;
+    return Owned<>::steal(PyUnicode_CheckExact(name) ? Py_NewRef(name)
+                                                     : PyUnicode_FromObject(name));
 }
 
 // An interpreter frame cannot be told from other memory; only NULL is refused. (On 3.10 it is a
@@ -89,9 +93,12 @@ PyFrameObject* frame_get_back(PyFrameObject* frame) {
     if (frame == nullptr || !PyFrame_Check(reinterpret_cast<PyObject*>(frame))) {
         return nullptr;
     }
+    // (3.11+ may fail to create the outer frame's object: memory. That error is dropped; one
+    // the caller had set before is left as it is.)
+    bool pending = PyErr_Occurred() != nullptr;
     PyFrameObject* back = PyFrame_GetBack(frame);
-    if (back == nullptr) {
-        PyErr_Clear();  // (3.11+ may fail to create the outer frame's object: memory)
+    if (back == nullptr && !pending) {
+        PyErr_Clear();
     }
     return back;
 }
@@ -142,10 +149,11 @@ int frame_get_line_number(PyFrameObject* frame) {
 }
 
 PyObject* frame_get_var(PyFrameObject* frame, PyObject* name) {
-    if (!frame_ok("FsFrame_GetVar", frame) || !name_ok("FsFrame_GetVar", name)) {
+    if (!frame_ok("FsFrame_GetVar", frame)) {
         return nullptr;
     }
-    return vars::getvar(frame, name);
+    Owned<> str = name_of("FsFrame_GetVar", name);
+    return str ? vars::getvar(frame, str.get()) : nullptr;
 }
 
 PyObject* frame_get_var_string(PyFrameObject* frame, const char* name) {
@@ -203,11 +211,14 @@ bool value_ok(const char* fn, PyObject* value) {
 }
 
 int frame_set_var(PyFrameObject* frame, PyObject* name, PyObject* value) {
-    if (!frame_ok("FsFrame_SetVar", frame) || !name_ok("FsFrame_SetVar", name) ||
-        !value_ok("FsFrame_SetVar", value)) {
+    if (!frame_ok("FsFrame_SetVar", frame)) {
         return -1;
     }
-    return vars::setvar(frame, name, value);
+    Owned<> str = name_of("FsFrame_SetVar", name);
+    if (!str || !value_ok("FsFrame_SetVar", value)) {
+        return -1;
+    }
+    return vars::setvar(frame, str.get(), value);
 }
 
 int frame_set_var_string(PyFrameObject* frame, const char* name, PyObject* value) {
@@ -219,10 +230,11 @@ int frame_set_var_string(PyFrameObject* frame, const char* name, PyObject* value
 }
 
 PyObject* frame_lookup(PyFrameObject* frame, PyObject* name) {
-    if (!frame_ok("FsFrame_Lookup", frame) || !name_ok("FsFrame_Lookup", name)) {
+    if (!frame_ok("FsFrame_Lookup", frame)) {
         return nullptr;
     }
-    return vars::lookup(frame, name);
+    Owned<> str = name_of("FsFrame_Lookup", name);
+    return str ? vars::lookup(frame, str.get()) : nullptr;
 }
 
 // framescope.jump() itself (framescope/_jump.py): the pending-jump machinery lives there.

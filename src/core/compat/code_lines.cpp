@@ -21,7 +21,15 @@ struct Lines {
     LineRange ranges[1];  // `count` of them
 };
 
+// The extra slot's index, which CPython hands out per interpreter: valid only in the one that
+// gave it (a subinterpreter that imports the core shares this module's state, and its index
+// could be another tool's there).
 Py_ssize_t extra_index = -1;
+PyInterpreterState* extra_interpreter = nullptr;
+
+bool slot_usable() noexcept {
+    return extra_index >= 0 && PyInterpreterState_Get() == extra_interpreter;
+}
 
 void free_lines(void* lines) {
     std::free(lines);
@@ -66,7 +74,7 @@ std::vector<LineRange> decode(PyCodeObject* co) {
 
 // Decodes `co`'s ranges and keeps them in its extra slot; nullptr where that failed.
 [[gnu::noinline]] const Lines* remember(PyCodeObject* co) noexcept {
-    if (extra_index < 0 || PyErr_Occurred()) {
+    if (PyErr_Occurred()) {
         return nullptr;
     }
     Lines* lines = nullptr;
@@ -96,6 +104,7 @@ std::vector<LineRange> decode(PyCodeObject* co) {
 int init_code_lines() {
     if (extra_index < 0) {
         extra_index = request_extra_index(free_lines);
+        extra_interpreter = PyInterpreterState_Get();
     }
     return extra_index < 0 ? -1 : 0;
 }
@@ -106,7 +115,9 @@ int code_line(PyCodeObject* co, int unit) noexcept {
     }
     void* extra = nullptr;
     const Lines* lines = nullptr;
-    if (extra_index >= 0 && get_extra(co, &extra) == 0 && extra != nullptr) {
+    if (!slot_usable()) {
+        lines = nullptr;
+    } else if (get_extra(co, &extra) == 0 && extra != nullptr) {
         lines = static_cast<const Lines*>(extra);
     } else {
         lines = remember(co);

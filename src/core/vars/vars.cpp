@@ -843,6 +843,9 @@ PyObject* lookup(PyFrameObject* fo, PyObject* name) {
         if (!find(fo, vars, name, Purpose::write, m)) {
             return nullptr;
         }
+        // (Comparing names may have run Python code: a str subclass's __eq__, which can move a
+        // generator's frame into its frame object. Ask the frame object again.)
+        f = compat::of_object(fo);
         if (m.index >= 0) {
             if (PyObject* v = compat::var_value(f, vars, m.index)) {
                 return Py_NewRef(v);
@@ -877,12 +880,13 @@ PyObject* lookup(PyFrameObject* fo, PyObject* name) {
             return Py_NewRef(m.value.get());
         }
     }
-    PyObject* scopes[] = {compat::globals(f), compat::builtins(f)};
-    for (PyObject* scope : scopes) {
-        if (scope == nullptr) {
+    f = compat::of_object(fo);  // (as above: a namespace's __getitem__ may have run)
+    Owned<> scopes[] = {Owned<>::ref(compat::globals(f)), Owned<>::ref(compat::builtins(f))};
+    for (const Owned<>& scope : scopes) {
+        if (!scope) {
             continue;
         }
-        PyObject* v = mapping_get(scope, name);
+        PyObject* v = mapping_get(scope.get(), name);
         if (v != nullptr || PyErr_Occurred()) {
             return v;
         }

@@ -356,10 +356,14 @@ PyFrameObject* thread_frame(PyThreadState* ts, Py_ssize_t depth) {
 }
 
 int visit_frames(IFrame* f, FrameVisitor visit, void* arg) {
-    for (; f != nullptr; f = compat::back(f)) {
+    while (f != nullptr) {
+        // The next frame is found before the visit, which may run code (the caller's visitor
+        // must not free these frames: framescope.h says so).
+        IFrame* next = compat::back(f);
         if (int r = visit(compat::code(f), compat::lasti_bytes(f), compat::lineno(f), arg)) {
             return r;
         }
+        f = next;
     }
     return 0;
 }

@@ -37,6 +37,13 @@
 #include <Python.h>
 #include <frameobject.h>
 
+#ifdef Py_LIMITED_API
+#error "framescope.h needs CPython's full C API (PyCodeObject, PyThreadState): not Py_LIMITED_API"
+#endif
+#if defined(FRAMESCOPE_NO_IMPORT) && !defined(FRAMESCOPE_UNIQUE_SYMBOL)
+#error "FRAMESCOPE_NO_IMPORT shares the table of another file: define FRAMESCOPE_UNIQUE_SYMBOL too"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -128,8 +135,9 @@ static inline int framescope_import(void) {
     if (api->version < FRAMESCOPE_CAPI_VERSION || api->size < sizeof(FsCAPI)) {
         PyErr_Format(PyExc_ImportError,
                      "this extension was built with framescope's C API version %d, and the "
-                     "installed framescope provides version %u: upgrade framescope",
-                     FRAMESCOPE_CAPI_VERSION, api->version);
+                     "installed framescope provides version %u (a table of %zu bytes, where "
+                     "this header needs %zu): upgrade framescope",
+                     FRAMESCOPE_CAPI_VERSION, api->version, api->size, sizeof(FsCAPI));
         return -1;
     }
     FsAPI = api;
@@ -241,13 +249,15 @@ static inline PyFrameObject *FsThreadState_GetFrame(PyThreadState *tstate, Py_ss
 }
 /* Calls visit once for each frame of tstate's thread that inspect.stack() would show, innermost
  * first, creating no Python object. Returns 0 after the last frame, visit's non-zero return
- * when it stopped the walk, -1 with an exception set on bad arguments. For another thread than
- * the caller's, visit must not release the GIL or run Python code (that thread's frames could
- * change meanwhile). */
+ * when it stopped the walk, -1 with an exception set on bad arguments. Unless the frames walked
+ * are the caller's own thread's, visit must not release the GIL or run Python code: another
+ * thread could return from them, a generator could finish or be freed, and the walk would read
+ * freed frames. */
 static inline int FsFrame_Walk(PyThreadState *tstate, FsFrameVisitor visit, void *arg) {
     return FsAPI->Frame_Walk(tstate, visit, arg);
 }
-/* FsFrame_Walk starting at `frame` itself (any thread's, a generator's), outward. */
+/* FsFrame_Walk starting at `frame` itself (any thread's, a generator's), outward; the same rule
+ * for visit. */
 static inline int FsFrame_WalkFrom(PyFrameObject *frame, FsFrameVisitor visit, void *arg) {
     return FsAPI->Frame_WalkFrom(frame, visit, arg);
 }
