@@ -121,7 +121,7 @@ def test_getframe_raises_the_audit_event_to_a_hook_added_from_c():
             return 0
         add = ctypes.pythonapi.PySys_AddAuditHook
         add.argtypes = [HOOK, ctypes.c_void_p]
-        if _core.CAPABILITIES["inline_audit_check"] and _core._AUDIT_PROBE is None:
+        if _core._AUDIT_PROBE is None:
             assert not _core._audit_wanted()
         assert add(hook, None) == 0
         assert _core._audit_wanted()
@@ -139,17 +139,15 @@ def test_getframe_raises_the_audit_event_to_a_hook_added_from_c():
 
 
 def test_audit_decision_follows_hooks_and_an_attached_tracer():
-    # Without hooks, getframe() skips PySys_Audit only where it can read the hook lists (3.13+);
-    # a tracer attached to the python:audit probe raises the probe's semaphore, which is
-    # simulated here by raising it by hand.
+    # Without hooks, getframe() skips PySys_Audit: it reads the hook lists itself (through the
+    # headers on 3.13+, through offsets that a C file publishes before); a tracer attached to
+    # the python:audit probe raises the probe's semaphore, which is simulated here by raising
+    # it by hand.
     proc = run_isolated("""
         import ctypes, sys, framescope
         from framescope import _caps, _core
         inline = _core.CAPABILITIES["inline_audit_check"]
         assert inline == _caps.HAS_INLINE_AUDIT_CHECK, inline
-        if not inline:
-            assert _core._audit_wanted()  # PySys_Audit decides, every time
-            print("delegated"); raise SystemExit
         assert not _core._audit_wanted()
         if _core._AUDIT_PROBE is not None:
             semaphore = ctypes.c_ushort.from_address(_core._AUDIT_PROBE)
@@ -164,7 +162,7 @@ def test_audit_decision_follows_hooks_and_an_attached_tracer():
         print("decided")
     """)
     assert_clean_exit(proc)
-    assert proc.stdout.strip() == ("decided" if _caps.HAS_INLINE_AUDIT_CHECK else "delegated")
+    assert proc.stdout.strip() == "decided"
 
 
 def _readelf_audit_semaphore(path: str) -> int | None:

@@ -9,6 +9,7 @@
 // attached to the python:audit probe. Only then is PySys_Audit() called, and it decides again.
 #pragma once
 
+#include "compat/audit_hooks.h"
 #include "compat/python.hpp"
 
 namespace fs::compat {
@@ -30,13 +31,19 @@ uintptr_t find_audit_probe() noexcept;
     if (interp->runtime->audit_hooks.head != nullptr || interp->audit_hooks != nullptr) {
         return true;
     }
+#else
+    // The same test through the offsets that compat/audit_hooks.c, compiled as C, publishes.
+    const char* interp = reinterpret_cast<const char*>(ts->interp);
+    const char* runtime = *reinterpret_cast<const char* const*>(interp + fs_interp_runtime_offset);
+    if (*reinterpret_cast<void* const*>(runtime + fs_runtime_audit_head_offset) != nullptr ||
+        *reinterpret_cast<PyObject* const*>(interp + fs_interp_audit_hooks_offset) != nullptr) {
+        return true;
+    }
+#endif
 #ifdef WITH_DTRACE
     return *audit_probe_semaphore != 0;
 #else
     return false;
-#endif
-#else
-    return true;  // the hook lists are out of reach: PySys_Audit decides
 #endif
 }
 
