@@ -11,6 +11,8 @@
     tools/registry.py rows --wheel    the rows a wheel is built from (one per ABI tag)
     tools/registry.py readme [--write]  the README's interpreter and wheel tables: print them, or
                                       rewrite them
+    tools/registry.py build NAME      shell assignments describing [builds.NAME], for
+                                      tools/ft-python
     tools/registry.py check           validate versions.toml (exit 1 with the reasons)
 
 Also a scikit-build-core metadata provider (`dynamic_metadata`): requires-python and the
@@ -93,10 +95,25 @@ class Row:
 
 
 @dataclasses.dataclass(frozen=True)
+class Build:
+    """An interpreter no distribution packages, built by tools/ft-python from Debian's source
+    package of its version: `package` at `debian_version` (the .dsc pinned by its sha256),
+    configured with `configure`, installed as bin/`python`."""
+    name: str
+    version: int
+    package: str
+    debian_version: str
+    dsc_sha256: str
+    configure: tuple[str, ...]
+    python: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Registry:
     versions: tuple[Version, ...]
     capabilities: tuple[Capability, ...]
     rows: tuple[Row, ...]
+    builds: tuple[Build, ...] = ()
 
     @property
     def first(self) -> int:
@@ -204,6 +221,17 @@ def load(path: Path = REGISTRY) -> Registry:
         if row.version not in minors:
             raise RegistryError(f"rows {row.name}: 3.{row.version} is not a supported version")
         rows.append(row)
+    builds = []
+    for name, entry in data.get("builds", {}).items():
+        build = Build(name=name, version=_minor(entry["version"], name),
+                      package=entry["package"], debian_version=entry["debian_version"],
+                      dsc_sha256=entry["dsc_sha256"], configure=tuple(entry["configure"]),
+                      python=entry["python"])
+        if build.version not in minors:
+            raise RegistryError(f"builds.{name}: 3.{build.version} is not a supported version")
+        if len(build.dsc_sha256) != 64:
+            raise RegistryError(f"builds.{name}: dsc_sha256 is the .dsc file's SHA-256")
+        builds.append(build)
     names = [r.name for r in rows]
     if len(set(names)) != len(names):
         raise RegistryError("two rows have the same name")
@@ -221,7 +249,7 @@ def load(path: Path = REGISTRY) -> Registry:
     if unbuilt:
         raise RegistryError(f"no wheel for {', '.join(unbuilt)}: every supported version needs "
                             f"a row that builds one")
-    return Registry(tuple(versions), tuple(caps), tuple(rows))
+    return Registry(tuple(versions), tuple(caps), tuple(rows), tuple(builds))
 
 
 # ---- generated files --------------------------------------------------------------------------
@@ -461,6 +489,17 @@ def main(argv: list[str]) -> int:
                 readme.write_text(readme_with_table(reg, readme.read_text()))
             else:
                 print(readme_table(reg) + "\n\n" + wheels_table(reg))
+        elif cmd == "build" and len(rest) == 1:
+            build = next((b for b in reg.builds if b.name == rest[0]), None)
+            if build is None:
+                raise RegistryError(f"no [builds.\"{rest[0]}\"] (there are: "
+                                    f"{' '.join(b.name for b in reg.builds) or 'none'})")
+            # Shell assignments, for tools/ft-python.
+            import shlex
+            for key in ("package", "debian_version", "dsc_sha256", "python"):
+                print(f"{key}={shlex.quote(getattr(build, key))}")
+            print(f"version=3.{build.version}")
+            print(f"configure={shlex.quote(' '.join(build.configure))}")
         elif cmd == "check" and not rest:
             print(f"versions.toml: 3.{reg.first}-3.{reg.last}, {len(reg.capabilities)} "
                   f"capabilities, {len(reg.rows)} rows")
