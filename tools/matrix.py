@@ -6,7 +6,8 @@
     tools/matrix.py row NAME --python EXE ...  one row, here (the Debian rows run this in the root)
 
 The rows are the version registry's (versions.toml): interpreters from pyenv and from the Debian
-unstable root that tools/sid-root prepares, sanitizer builds, the debug build where the
+unstable root that tools/sid-root prepares, interpreters built from Debian's source packages
+(tools/ft-python: the free-threaded build) that run in that root, sanitizer builds, the debug build where the
 reference-leak check runs. A row whose interpreter cannot be found or prepared fails the run: no
 supported interpreter is ever skipped.
 """
@@ -59,6 +60,14 @@ def pyenv_python(prefix: str) -> Path | None:
         return None
     best = max(found, key=lambda d: tuple(int(p) for p in d.name.split(".")))
     return best / "bin" / "python"
+
+
+def built_python(build: str) -> str:
+    """The interpreter of a [builds] entry, built first where it is not (tools/ft-python)."""
+    tool = str(TREE / "tools" / "ft-python")
+    if run([tool, "ensure", build]).returncode != 0:
+        raise RuntimeError(f"tools/ft-python could not build {build}")
+    return run([tool, "path", build], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -182,9 +191,17 @@ def launch(row: registry.Row, mode: str) -> dict:
                     "error": f"no pyenv interpreter {row.python}* (install it with pyenv)"}
         run([sys.executable, __file__, "row", row.name, "--python", str(exe), *flags])
     else:
-        code = run([str(TREE / "tools" / "sid-root"), "run", str(TREE),
-                    row.python, "/src/tools/matrix.py", "row", row.name,
-                    "--python", row.python, *flags]).returncode
+        python, binds = row.python, []
+        if row.source == "built":  # built once into the cache; it runs in the Debian root
+            try:
+                python = built_python(row.python)
+            except RuntimeError as exc:
+                return {"name": row.name, "version": "-", "passed": 0, "failed": 0,
+                        "skipped": 0, "error": str(exc)}
+            binds = ["--bind", str(Path(python).parent.parent)]
+        code = run([str(TREE / "tools" / "sid-root"), "run", *binds, str(TREE),
+                    python, "/src/tools/matrix.py", "row", row.name,
+                    "--python", python, *flags]).returncode
         if code != 0 and not out.exists():
             return {"name": row.name, "version": "-", "passed": 0, "failed": 0, "skipped": 0,
                     "error": f"the Debian root could not run it (exit {code})"}

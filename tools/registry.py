@@ -4,7 +4,7 @@
     tools/registry.py header OUT      fs_registry.h for the C++ core and the remote reader
     tools/registry.py caps OUT        framescope/_caps.py for the running interpreter's tests
     tools/registry.py range           "FIRST;LAST" minor versions, for CMake
-    tools/registry.py rows [--source pyenv|debian]  the names of the test matrix's rows
+    tools/registry.py rows [--source pyenv|debian|built]  the names of the test matrix's rows
     tools/registry.py packages        the Debian packages of the test root's rows
     tools/registry.py packages --tests  the packages of CPython's own tests for those rows
     tools/registry.py packages --runtime  the interpreters alone (the wheel test's bare root)
@@ -74,8 +74,9 @@ class Capability:
 class Row:
     name: str  # as the test table shows it
     version: int  # minor
-    source: str  # "pyenv" or "debian"
-    python: str  # pyenv: version prefix; debian: the executable's name in the root
+    source: str  # "pyenv", "debian" or "built"
+    python: str  # pyenv: version prefix; debian: the executable's name in the root; built: the
+    #              [builds] entry (tools/ft-python builds it; it runs in the root too)
     packages: tuple[str, ...] = ()
     test_packages: tuple[str, ...] = ()  # debian: CPython's own tests for it (libpython3.X-testsuite)
     runtime_packages: tuple[str, ...] = ()  # debian: the interpreter alone (the bare root)
@@ -213,8 +214,11 @@ def load(path: Path = REGISTRY) -> Registry:
                   sanitize=bool(entry.get("sanitize", False)),
                   debug=bool(entry.get("debug", False)), wheel=bool(entry.get("wheel", True)),
                   note=entry.get("note", ""))
-        if row.source not in ("pyenv", "debian"):
-            raise RegistryError(f"rows {row.name}: source must be \"pyenv\" or \"debian\"")
+        if row.source not in ("pyenv", "debian", "built"):
+            raise RegistryError(f"rows {row.name}: source must be \"pyenv\", \"debian\" or "
+                                f"\"built\"")
+        if row.source == "built" and row.python not in data.get("builds", {}):
+            raise RegistryError(f"rows {row.name}: python must name a [builds] entry")
         if row.source == "debian" and not row.runtime_packages:
             raise RegistryError(f"rows {row.name}: a Debian row names its runtime_packages "
                                 f"(the interpreter alone, for the wheel test's bare root)")
@@ -397,7 +401,8 @@ def readme_table(reg: Registry) -> str:
             if r.version != v.minor:
                 continue
             where = {"pyenv": f"pyenv {r.python.rstrip('.')}",
-                     "debian": f"Debian unstable `{r.python}`"}[r.source]
+                     "debian": f"Debian unstable `{r.python}`",
+                     "built": f"built from Debian's source package (`tools/ft-python`)"}[r.source]
             rows.append(f"`{r.name}`: {where}" + (f" ({r.note})" if r.note else ""))
         layouts = ("compiled tables" if v.layouts == "compiled"
                    else "the target's `_Py_DebugOffsets`")
@@ -410,7 +415,8 @@ def wheels_table(reg: Registry) -> str:
     for r in reg.wheel_rows:
         who = f"CPython 3.{r.version}" + (" debug build (`--with-pydebug`)" if r.debug else "")
         where = {"pyenv": f"pyenv {r.python.rstrip('.')} on the build machine",
-                 "debian": f"Debian unstable `{r.python}`, in the test root"}[r.source]
+                 "debian": f"Debian unstable `{r.python}`, in the test root",
+                 "built": "built from Debian's source package, in the test root"}[r.source]
         lines.append(f"| {who} | `cp3{r.version}-{r.abi_tag}` | {where} |")
     return "\n".join(lines)
 
@@ -475,7 +481,8 @@ def main(argv: list[str]) -> int:
             write_if_changed(rest[0], caps_module(reg))
         elif cmd == "range" and not rest:
             print(f"{reg.first};{reg.last}")
-        elif cmd == "rows" and rest in ([], ["--source", "pyenv"], ["--source", "debian"]):
+        elif cmd == "rows" and (not rest or (len(rest) == 2 and rest[0] == "--source" and
+                                             rest[1] in ("pyenv", "debian", "built"))):
             print(" ".join(r.name for r in reg.rows if not rest or r.source == rest[1]))
         elif cmd == "rows" and rest == ["--wheel"]:
             print(" ".join(r.name for r in reg.wheel_rows))
